@@ -1,0 +1,78 @@
+"""The web objects handlers see: requests, responses, headers, cookies and the scoped helpers.
+
+>>> from notebook_routes.web import NextRequest, Response
+>>> Response.json({"ok": True}).headers.get("content-type")
+'application/json'
+"""
+
+from __future__ import annotations
+
+from notebook_routes.web.context import (
+    NavigationSignal,
+    RequestScope,
+    cookies,
+    current_scope,
+    forbidden,
+    headers,
+    not_found,
+    note_dynamic_usage,
+    permanent_redirect,
+    redirect,
+    request_scope,
+    unauthorized,
+)
+from notebook_routes.web.cookies import (
+    Cookie,
+    MutableRequestCookies,
+    RequestCookies,
+    ResponseCookies,
+    merge_cookie_mutations,
+    parse_set_cookie,
+    serialize_cookie,
+)
+from notebook_routes.web.formdata import FormData, UploadedFile
+from notebook_routes.web.headers import Headers
+from notebook_routes.web.request import (
+    BadRequest,
+    BodyStream,
+    NextRequest,
+    NextURL,
+    Request,
+    SearchParams,
+)
+from notebook_routes.web.response import NextResponse, NoResponse, Response, coerce_response
+
+__all__ = [
+    "BadRequest",
+    "BodyStream",
+    "Cookie",
+    "FormData",
+    "Headers",
+    "MutableRequestCookies",
+    "NavigationSignal",
+    "NextRequest",
+    "NextResponse",
+    "NextURL",
+    "NoResponse",
+    "Request",
+    "RequestCookies",
+    "RequestScope",
+    "Response",
+    "ResponseCookies",
+    "SearchParams",
+    "UploadedFile",
+    "coerce_response",
+    "cookies",
+    "current_scope",
+    "forbidden",
+    "headers",
+    "merge_cookie_mutations",
+    "not_found",
+    "note_dynamic_usage",
+    "parse_set_cookie",
+    "permanent_redirect",
+    "redirect",
+    "request_scope",
+    "serialize_cookie",
+    "unauthorized",
+]

@@ -1,0 +1,167 @@
+"""Request-scoped helpers: ``cookies()``, ``headers()``, ``redirect()``, ``not_found()``, ...
+
+Dispatch opens a scope around each handler call; the helpers find the current
+request through a ``ContextVar``, so they work in ``async def`` handlers on the
+server's loop and in plain ``def`` handlers run in a worker thread under
+``contextvars.copy_context().run(...)``.
+
+>>> from notebook_routes.web.request import NextRequest
+>>> request = NextRequest("GET", "http://127.0.0.1:8123/a", headers={"Cookie": "a=1"})
+>>> with request_scope(request, route="/a") as scope:
+...     cookies().set("b", "1")
+...     cookies().get("a").value
+'1'
+>>> [c.name for c in scope.cookies.mutations], scope.dynamic_usage
+(['b'], ['cookies()'])
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, NoReturn
+
+from notebook_routes.web.cookies import MutableRequestCookies
+from notebook_routes.web.headers import Headers
+
+if TYPE_CHECKING:
+    from notebook_routes.web.request import NextRequest
+    from notebook_routes.web.response import Response
+
+
+@dataclass
+class RequestScope:
+    """What the helpers know about the request being handled."""
+
+    request: NextRequest
+    cookies: MutableRequestCookies
+    route: str | None = None
+    dynamic_usage: list[str] = field(default_factory=list)
+
+
+_current: ContextVar[RequestScope | None] = ContextVar("notebook_routes_scope", default=None)
+
+
+@contextmanager
+def request_scope(request: NextRequest, route: str | None = None) -> Iterator[RequestScope]:
+    """Make ``request`` the current request while the block runs."""
+    scope = RequestScope(
+        request=request, cookies=MutableRequestCookies(request._cookie_jar()), route=route
+    )
+    token = _current.set(scope)
+    try:
+        yield scope
+    finally:
+        _current.reset(token)
+
+
+def current_scope() -> RequestScope | None:
+    """The scope of the request being handled, or ``None`` outside a handler."""
+    return _current.get()
+
+
+def note_dynamic_usage(api: str) -> None:
+    """Record that the handler read ``api`` (a request-time input). No-op outside a handler.
+
+    The caching layer reads ``scope.dynamic_usage`` to tell a route that can be
+    prerendered from one that needs every request (each API is listed once).
+    """
+    scope = _current.get()
+    if scope is not None and api not in scope.dynamic_usage:
+        scope.dynamic_usage.append(api)
+
+
+def _require(api: str) -> RequestScope:
+    scope = _current.get()
+    if scope is None:
+        raise RuntimeError(
+            f"{api} was called outside a route handler; it must be called while a request "
+            "is being handled (inside a %%route cell or a route's GET/POST/... function)."
+        )
+    return scope
+
+
+def cookies() -> MutableRequestCookies:
+    """The request's cookies; ``set()``/``delete()`` join the response's Set-Cookie."""
+    scope = _require("cookies()")
+    note_dynamic_usage("cookies()")
+    return scope.cookies
+
+
+def headers() -> Headers:
+    """The request's headers, read-only."""
+    scope = _require("headers()")
+    note_dynamic_usage("headers()")
+    return scope.request._headers
+
+
+class NavigationSignal(BaseException):
+    """Raised by ``redirect()``, ``not_found()``, ... and turned into a response by dispatch.
+
+    A ``BaseException`` on purpose, so that a handler's ``except Exception``
+    does not swallow it.
+
+    >>> NavigationSignal(307, "/login", keeps_cookies=True)
+    NavigationSignal(307, location='/login', keeps_cookies=True)
+    """
+
+    def __init__(self, status: int, location: str | None = None, *, keeps_cookies: bool = False):
+        self.status = status
+        self.location = location
+        self.keeps_cookies = keeps_cookies
+        target = f" to {location!r}" if location is not None else ""
+        super().__init__(f"navigation signal {status}{target}")
+
+    def to_response(self) -> Response:
+        """The response this signal stands for: a redirect, or an empty 404/403/401."""
+        from notebook_routes.web.response import Response
+
+        if self.location is None:
+            return Response(None, status=self.status)
+        return Response(None, status=self.status, headers={"Location": self.location})
+
+    def __repr__(self) -> str:
+        return (
+            f"NavigationSignal({self.status}, location={self.location!r}, "
+            f"keeps_cookies={self.keeps_cookies!r})"
+        )
+
+
+def _check_url(api: str, url: object) -> str:
+    if not isinstance(url, str) or not url:
+        raise TypeError(f"{api} needs a non-empty URL str, like '/login'; got {url!r}.")
+    if any(ch in url for ch in "\r\n\x00"):
+        raise ValueError(f"{api} got a URL with a line break: {url!r}.")
+    return url
+
+
+def redirect(url: str) -> NoReturn:
+    """Answer 307 with ``Location: url``; cookies set with ``cookies()`` go along."""
+    _require("redirect()")
+    raise NavigationSignal(307, _check_url("redirect()", url), keeps_cookies=True)
+
+
+def permanent_redirect(url: str) -> NoReturn:
+    """Answer 308 with ``Location: url``; cookies set with ``cookies()`` go along."""
+    _require("permanent_redirect()")
+    raise NavigationSignal(308, _check_url("permanent_redirect()", url), keeps_cookies=True)
+
+
+def not_found() -> NoReturn:
+    """Answer 404 with an empty body; changes made with ``cookies()`` are dropped."""
+    _require("not_found()")
+    raise NavigationSignal(404)
+
+
+def forbidden() -> NoReturn:
+    """Answer 403 with an empty body; changes made with ``cookies()`` are dropped."""
+    _require("forbidden()")
+    raise NavigationSignal(403)
+
+
+def unauthorized() -> NoReturn:
+    """Answer 401 with an empty body; changes made with ``cookies()`` are dropped."""
+    _require("unauthorized()")
+    raise NavigationSignal(401)
