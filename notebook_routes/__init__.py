@@ -1,0 +1,115 @@
+"""notebook-routes: Next.js App Router route handlers, live in Jupyter.
+
+In a notebook::
+
+    %load_ext notebook_routes
+
+    %%route GET /items/[slug]
+    return Response.json({"slug": params["slug"]})
+
+Outside one, the same objects make an `App` that `notebook-routes serve` can serve.
+"""
+
+from __future__ import annotations
+
+from notebook_routes.app import App, Route
+from notebook_routes.client import ClientResponse
+from notebook_routes.config import SegmentConfig
+from notebook_routes.handlers import Params, RouteContext
+from notebook_routes.routing import Conflict, Match, RouteError
+from notebook_routes.runtime import default_app, remove, request, server, start, stop
+from notebook_routes.server import Server
+from notebook_routes.web import (
+    BadRequest,
+    FormData,
+    Headers,
+    NextRequest,
+    NextResponse,
+    Request,
+    Response,
+    UploadedFile,
+    cookies,
+    forbidden,
+    headers,
+    not_found,
+    permanent_redirect,
+    redirect,
+    unauthorized,
+)
+
+__version__ = "0.1.0"
+
+
+def load_ipython_extension(ipython: object) -> None:
+    """``%load_ext notebook_routes``: register the magics (IPython is imported only now)."""
+    from notebook_routes import magics
+
+    magics.load(ipython)
+
+
+def unload_ipython_extension(ipython: object) -> None:
+    """``%unload_ext notebook_routes``: stop the server and free its port."""
+    from notebook_routes import magics
+
+    magics.unload(ipython)
+
+
+def routes_table() -> object:
+    """The default app's routes as a pandas DataFrame (SPEC §11 columns)."""
+    from notebook_routes.tables import routes_table as table
+
+    return table(default_app())
+
+
+def request_log() -> object:
+    """The default app's request log as a pandas DataFrame, oldest first."""
+    from notebook_routes.tables import request_log as table
+
+    return table(default_app())
+
+
+def conflicts() -> object:
+    """The default app's conflicts as a pandas DataFrame (level, message, routes)."""
+    from notebook_routes.tables import conflicts_table
+
+    return conflicts_table(default_app())
+
+
+__all__ = [
+    "App",
+    "BadRequest",
+    "ClientResponse",
+    "Conflict",
+    "FormData",
+    "Headers",
+    "Match",
+    "NextRequest",
+    "NextResponse",
+    "Params",
+    "Request",
+    "Response",
+    "Route",
+    "RouteContext",
+    "RouteError",
+    "SegmentConfig",
+    "Server",
+    "UploadedFile",
+    "conflicts",
+    "cookies",
+    "default_app",
+    "forbidden",
+    "headers",
+    "load_ipython_extension",
+    "not_found",
+    "permanent_redirect",
+    "redirect",
+    "remove",
+    "request",
+    "request_log",
+    "routes_table",
+    "server",
+    "start",
+    "stop",
+    "unauthorized",
+    "unload_ipython_extension",
+]

@@ -1,0 +1,194 @@
+"""Dispatch: one `NextRequest` in, one `Response` out, by the rules of Next.js route handlers.
+
+The order of the rules (SPEC §7-§9):
+
+1. a path with a trailing slash, ``//`` or a dot segment -> 308 to the normalised path;
+2. no route matches -> 404;
+3. the route is in an error-level conflict -> 500 whose body is the conflict's message;
+4. the method: the route's own handler; HEAD from GET without a body; an automatic
+   OPTIONS (204 + Allow); anything else 405 + Allow;
+5. the handler runs inside a request scope (`cookies()`, `headers()`, `redirect()` ...),
+   and whatever it returns or raises becomes the answer: nothing here raises.
+
+Every answer is written to the app's request log.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import traceback
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from notebook_routes.handlers import Handler, Params, RouteContext
+from notebook_routes.log import LogEntry
+from notebook_routes.routing import normalize_request_path
+from notebook_routes.web.context import NavigationSignal, request_scope
+from notebook_routes.web.cookies import merge_cookie_mutations
+from notebook_routes.web.request import BadRequest, NextRequest
+from notebook_routes.web.response import NoResponse, Response, coerce_response
+
+if TYPE_CHECKING:
+    from notebook_routes.app import App, Route
+
+NOT_FOUND_TEXT = "404: This page could not be found."
+
+
+@dataclass
+class Outcome:
+    """What dispatch learnt about a request, for its log entry."""
+
+    route: Route | None = None
+    params: dict[str, Any] = field(default_factory=dict)
+    cache: str | None = None
+    error: str | None = None
+    traceback: str | None = None
+
+
+async def dispatch(app: App, request: NextRequest) -> Response:
+    """Answer `request` with a `Response`; every failure becomes a status, never an exception."""
+    arrived = time.time()
+    started = time.perf_counter()
+    outcome = Outcome()
+    try:
+        response = await _respond(app, request, outcome)
+    except Exception as exc:  # a bug of ours: still answer, and say so in the log
+        response = Response(status=500)
+        outcome.error = f"notebook-routes failed to answer: {type(exc).__name__}: {exc}"
+        outcome.traceback = traceback.format_exc()
+    if request.method == "HEAD":
+        _drop_body(response)
+    route = outcome.route
+    if route is not None:
+        route.hits += 1
+        if response.status >= 500:
+            route.errors += 1
+    app.log.append(
+        LogEntry(
+            time=arrived,
+            method=request.method,
+            path=request.next_url.pathname,
+            route=route.source if route else None,
+            params=outcome.params,
+            status=response.status,
+            duration_ms=(time.perf_counter() - started) * 1000.0,
+            cache=outcome.cache,
+            error=outcome.error,
+            traceback=outcome.traceback,
+            request_headers=request.headers.raw_items(),
+            response_headers=response.headers.raw_items(),
+        )
+    )
+    return response
+
+
+def _drop_body(response: Response) -> None:
+    """HEAD answers with GET's status and headers only; a streamed body is closed unread."""
+    body = response.body
+    if isinstance(body, bytes) and "content-length" not in response.headers:
+        response.headers.set("Content-Length", str(len(body)))
+    close = getattr(body, "aclose", None) or getattr(body, "close", None)
+    if close is not None and not isinstance(body, (bytes, str)):
+        result = close()
+        if asyncio.iscoroutine(result):
+            asyncio.ensure_future(result)
+    response.body = None
+
+
+async def _respond(app: App, request: NextRequest, outcome: Outcome) -> Response:
+    url = request.next_url
+    path = url.pathname
+    normalized = normalize_request_path(path)
+    if normalized != path:
+        return Response(status=308, headers={"Location": normalized + url.search})
+
+    match = app.match(normalized)
+    if match is None:
+        return Response(NOT_FOUND_TEXT, status=404)
+    route = match.value
+    outcome.route = route
+    outcome.params = match.params
+
+    conflicts = app.conflicts_for(match.pattern)
+    if conflicts:
+        outcome.error = conflicts[0].message
+        return Response(conflicts[0].message, status=500)
+
+    handler = route.handlers.get(request.method)
+    if handler is None and request.method == "HEAD":
+        handler = route.handlers.get("GET")
+    if handler is None:
+        status = 204 if request.method == "OPTIONS" else 405
+        return Response(status=status, headers={"Allow": route.allow})
+
+    return await run_handler(route, handler, request, match.params, outcome)
+
+
+class _Overtime(Exception):
+    """The handler ran past the route's max_duration."""
+
+
+async def _within(call: Any, limit: float | None) -> Any:
+    if not limit:
+        return await call
+    task = asyncio.ensure_future(call)
+    done, _ = await asyncio.wait({task}, timeout=limit)
+    if not done:
+        # A plain def keeps its worker thread until it returns; the client is answered now.
+        task.cancel()
+        raise _Overtime
+    return task.result()
+
+
+async def run_handler(
+    route: Route,
+    handler: Handler,
+    request: NextRequest,
+    params: dict[str, Any],
+    outcome: Outcome,
+) -> Response:
+    """Call `handler` in a request scope and turn what it returns or raises into a Response."""
+    context = RouteContext(Params(params))
+    limit = route.config.max_duration
+    with request_scope(request, route=route.source) as scope:
+        keep_cookies = True
+        try:
+            result = await _within(handler.call(request, context), limit)
+            if route.kind == "page" and isinstance(result, str):
+                result = Response(result, headers={"Content-Type": "text/html; charset=utf-8"})
+            response = coerce_response(result)
+            middleware_only = getattr(response, "middleware_only", None)
+            if middleware_only:
+                outcome.error = (
+                    f"{middleware_only} was returned from route handler '{route.source}', "
+                    f"but it only works in middleware. Return a Response or a NextResponse "
+                    f"from a route handler."
+                )
+                return Response(status=500)
+        except NavigationSignal as signal:
+            response = Response(status=signal.status)
+            if signal.location is not None:
+                response.headers.set("Location", signal.location)
+            keep_cookies = signal.keeps_cookies
+        except BadRequest as exc:
+            outcome.error = f"BadRequest: {exc}"
+            response = Response(str(exc), status=400)
+        except NoResponse:
+            outcome.error = (
+                f"No response is returned from route handler '{route.source}'. Ensure you "
+                f"return a `Response` or a `NextResponse` in all branches of your handler."
+            )
+            return Response(status=500)
+        except _Overtime:
+            outcome.error = (
+                f"Route {route.source} ran longer than max_duration = {limit} s and was cancelled."
+            )
+            return Response(status=504)
+        except Exception as exc:
+            outcome.error = f"{type(exc).__name__}: {exc}"
+            outcome.traceback = traceback.format_exc()
+            return Response(status=500)
+        if keep_cookies:
+            merge_cookie_mutations(response.headers, scope.cookies)
+        return response

@@ -1,0 +1,402 @@
+"""The embedded HTTP server: tornado on a thread of its own, with its own event loop.
+
+It answers while a notebook cell is busy, because nothing it does runs on the kernel's
+loop. ``async def`` handlers run on the server's loop; plain ``def`` handlers run in its
+worker pool, so one slow handler does not stall the others.
+
+The adapter is one `HTTPMessageDelegate` per request (no `RequestHandler`): headers
+arrive -> a `NextRequest` whose body is fed as it arrives -> `App.handle` -> the
+`Response` is written, streamed chunk by chunk when its body is an iterator.
+
+>>> from notebook_routes import App
+>>> srv = Server(App()).start()
+>>> srv.url.startswith("http://127.0.0.1:")
+True
+>>> srv.stop()
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import ipaddress
+import os
+import secrets
+import socket
+import threading
+from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
+from email.utils import formatdate
+from typing import TYPE_CHECKING, Any
+
+from tornado import httputil
+from tornado.httpserver import HTTPServer
+from tornado.iostream import StreamClosedError
+from tornado.netutil import bind_sockets
+
+from notebook_routes.web.request import BodyStream, NextRequest
+from notebook_routes.web.response import Response, encode_chunk
+
+if TYPE_CHECKING:
+    from notebook_routes.app import App
+
+MiB = 1024 * 1024
+DEFAULT_MAX_BODY_SIZE = 10 * MiB
+DEFAULT_WORKERS = 32
+IDLE_TIMEOUT_S = 30.0
+
+
+def is_loopback(host: str) -> bool:
+    """>>> is_loopback("127.0.0.1"), is_loopback("localhost"), is_loopback("0.0.0.0")
+    (True, True, False)
+    """
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+class Server:
+    """An HTTP server for one `App`, running on its own thread until `stop()`."""
+
+    def __init__(
+        self,
+        app: App,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        token: str | None = None,
+        max_body_size: int = DEFAULT_MAX_BODY_SIZE,
+        workers: int = DEFAULT_WORKERS,
+        sockets: list[socket.socket] | None = None,
+    ) -> None:
+        if not isinstance(host, str) or not host:
+            raise TypeError(f"host must be a non-empty str such as '127.0.0.1', not {host!r}")
+        if not isinstance(port, int) or isinstance(port, bool) or not 0 <= port <= 65535:
+            raise ValueError(f"port must be an int from 0 (any free port) to 65535, not {port!r}")
+        if not isinstance(max_body_size, int) or max_body_size < 0:
+            raise ValueError(f"max_body_size must be a number of bytes >= 0, not {max_body_size!r}")
+        if token is not None and (not isinstance(token, str) or not token):
+            raise ValueError(
+                "token must be a non-empty str: a server reachable from other machines "
+                "answers only requests with 'Authorization: Bearer <token>'"
+            )
+        self.app = app
+        self.host = host
+        self.token = token
+        self.token_generated = False
+        if token is None and not is_loopback(host):
+            # Never serve a notebook's routes to the network without a token.
+            self.token = secrets.token_urlsafe(24)
+            self.token_generated = True
+        self.max_body_size = max_body_size
+        self.workers = workers
+        self._requested_port = port
+        self._sockets = sockets  # already bound (serve --workers binds before forking)
+        self.port = 0
+        self._thread: threading.Thread | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._http: HTTPServer | None = None
+        self._startup_error: BaseException | None = None
+
+    # -- lifecycle ---------------------------------------------------------------------
+
+    def start(self) -> Server:
+        """Bind the port and start serving; returns self once requests are being answered."""
+        if self.running:
+            return self
+        ready = threading.Event()
+        self._startup_error = None
+        self._thread = threading.Thread(
+            target=self._run, args=(ready,), name="notebook-routes-server", daemon=True
+        )
+        self._thread.start()
+        ready.wait()
+        if self._startup_error is not None:
+            self._thread.join()
+            error, self._startup_error = self._startup_error, None
+            raise error
+        return self
+
+    def _run(self, ready: threading.Event) -> None:
+        loop = asyncio.new_event_loop()
+        asyncio.set_event_loop(loop)
+        executor = ThreadPoolExecutor(self.workers, thread_name_prefix="notebook-routes-worker")
+        loop.set_default_executor(executor)
+        try:
+            loop.run_until_complete(self._listen())
+        except BaseException as exc:  # port taken, bad host: reported by start()
+            self._startup_error = exc
+            ready.set()
+            loop.close()
+            executor.shutdown(wait=False)
+            return
+        self._loop = loop
+        ready.set()
+        try:
+            loop.run_forever()
+        finally:
+            for task in asyncio.all_tasks(loop):
+                task.cancel()
+            loop.run_until_complete(asyncio.sleep(0))
+            executor.shutdown(wait=False, cancel_futures=True)
+            loop.close()
+            self._loop = None
+
+    async def _listen(self) -> None:
+        sockets = self._sockets or bind_sockets(
+            self._requested_port, self.host, family=_family(self.host)
+        )
+        self._http = HTTPServer(
+            _Connections(self),
+            # Our own limit answers 413; tornado's (a 400) only stops absurd bodies.
+            max_body_size=max(self.max_body_size * 2, MiB),
+            idle_connection_timeout=IDLE_TIMEOUT_S,
+            body_timeout=IDLE_TIMEOUT_S,
+        )
+        self._http.add_sockets(sockets)
+        self.port = sockets[0].getsockname()[1]
+
+    def stop(self) -> None:
+        """Stop serving and free the port (idempotent)."""
+        loop, thread = self._loop, self._thread
+        if loop is None or thread is None:
+            return
+        future = asyncio.run_coroutine_threadsafe(self._shutdown(), loop)
+        try:
+            future.result(timeout=5)
+        except Exception:
+            pass
+        loop.call_soon_threadsafe(loop.stop)
+        if thread is not threading.current_thread():
+            thread.join(timeout=10)
+        self._thread = None
+
+    async def _shutdown(self) -> None:
+        if self._http is not None:
+            self._http.stop()
+            try:
+                await asyncio.wait_for(self._http.close_all_connections(), 2)
+            except asyncio.TimeoutError:
+                pass
+
+    @property
+    def running(self) -> bool:
+        return self._loop is not None and self._thread is not None and self._thread.is_alive()
+
+    # -- addresses ---------------------------------------------------------------------
+
+    @property
+    def url(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
+
+    def public_url(self, path: str = "/") -> str:
+        """A URL for `path` that works from the user's browser.
+
+        Behind JupyterHub/Binder (``JUPYTERHUB_SERVICE_PREFIX`` set) that is the
+        jupyter-server-proxy form ``{prefix}proxy/{port}{path}``; locally the direct URL.
+        """
+        if not path.startswith("/"):
+            path = "/" + path
+        prefix = os.environ.get("JUPYTERHUB_SERVICE_PREFIX")
+        if prefix:
+            return f"{prefix.rstrip('/')}/proxy/{self.port}{path}"
+        return self.url + path
+
+    def __repr__(self) -> str:
+        state = "running" if self.running else "stopped"
+        return f"Server(url={self.url!r}, {state})"
+
+
+def _family(host: str) -> socket.AddressFamily:
+    if host in ("localhost", "127.0.0.1") or host.startswith("127."):
+        return socket.AF_INET
+    return socket.AF_UNSPEC
+
+
+class _Connections(httputil.HTTPServerConnectionDelegate):
+    def __init__(self, server: Server) -> None:
+        self.server = server
+
+    def start_request(
+        self, server_conn: object, request_conn: httputil.HTTPConnection
+    ) -> httputil.HTTPMessageDelegate:
+        return _Exchange(self.server, request_conn)
+
+
+class _Exchange(httputil.HTTPMessageDelegate):
+    """One request/response on a connection."""
+
+    def __init__(self, server: Server, conn: Any) -> None:
+        self.server = server
+        self.conn = conn
+        self.body: BodyStream | None = None
+        self.received = 0
+        self.read_done: asyncio.Future[None] | None = None
+        self.task: asyncio.Future[None] | None = None
+        self.streaming = False
+        self.closed = False
+        self.too_large = False
+
+    def headers_received(
+        self,
+        start_line: httputil.RequestStartLine | httputil.ResponseStartLine,
+        headers: httputil.HTTPHeaders,
+    ) -> Any:
+        assert isinstance(start_line, httputil.RequestStartLine)  # we are the server side
+        server = self.server
+        if server.token is not None and not _authorized(headers, server.token):
+            return self._refuse(401, {"WWW-Authenticate": 'Bearer realm="notebook-routes"'})
+        length = headers.get("Content-Length")
+        if length is not None and length.isdigit() and int(length) > server.max_body_size:
+            return self._refuse(413)
+        target = start_line.path
+        if not target.startswith("/"):
+            return self._refuse(400)
+        host = headers.get("Host") or f"{server.host}:{server.port}"
+        has_body = (length not in (None, "0")) or "Transfer-Encoding" in headers
+        self.body = BodyStream() if has_body else BodyStream(b"")
+        request = NextRequest(
+            start_line.method,
+            f"http://{host}{target}",
+            headers=list(headers.get_all()),
+            body=self.body,
+        )
+        loop = asyncio.get_running_loop()
+        self.read_done = loop.create_future()
+        self.task = asyncio.ensure_future(self._serve(request))
+        return None
+
+    def data_received(self, chunk: bytes) -> None:
+        if self.too_large or self.body is None:
+            return  # discard the rest; finish() answers 413
+        self.received += len(chunk)
+        if self.received > self.server.max_body_size:
+            # A chunked body grew past the limit: stop the handler, answer 413 at the end.
+            self.too_large = True
+            self.body.fail(ValueError("request body too large"))
+            if self.task is not None:
+                self.task.cancel()
+            return
+        self.body.feed(chunk)
+
+    def finish(self) -> None:
+        if self.too_large:
+            asyncio.ensure_future(
+                self._write(Response(status=413, headers={"Connection": "close"}))
+            )
+            return
+        if self.body is not None:
+            self.body.finish()
+        if self.read_done is not None and not self.read_done.done():
+            self.read_done.set_result(None)
+
+    def on_connection_close(self) -> None:
+        self.closed = True
+        if self.body is not None:
+            self.body.fail(ConnectionError("the client closed the connection"))
+        if self.read_done is not None and not self.read_done.done():
+            self.read_done.set_result(None)
+        if self.streaming and self.task is not None:
+            self.task.cancel()  # closes the body generator at its current await
+
+    async def _refuse(self, status: int, headers: dict[str, str] | None = None) -> None:
+        """Answer before reading the body, then close (the body is not wanted)."""
+        start = httputil.ResponseStartLine("HTTP/1.1", status, httputil.responses.get(status, ""))
+        out = httputil.HTTPHeaders(headers or {})
+        out["Content-Length"] = "0"
+        out["Connection"] = "close"
+        out["Date"] = formatdate(usegmt=True)
+        try:
+            await self.conn.write_headers(start, out)
+        except StreamClosedError:
+            pass
+        stream = self.conn.detach()  # so tornado neither reads the body nor adds a 400
+        stream.close()
+
+    async def _serve(self, request: NextRequest) -> None:
+        response = await self.server.app.handle(request)
+        assert self.read_done is not None
+        await self.read_done  # answer once the request body is in (HTTP/1.1 framing)
+        if self.closed:
+            await _close_body(response.body)
+            return
+        await self._write(response)
+
+    async def _write(self, response: Response) -> None:
+        conn = self.conn
+        status = response.status
+        start = httputil.ResponseStartLine("HTTP/1.1", status, httputil.responses.get(status, ""))
+        headers = httputil.HTTPHeaders()
+        for name, value in response.headers.raw_items():
+            headers.add(name, value)
+        if "Date" not in headers:
+            headers["Date"] = formatdate(usegmt=True)
+        body = response.body
+        if body is None or isinstance(body, bytes):
+            if status >= 200 and status not in (204, 304) and "Content-Length" not in headers:
+                headers["Content-Length"] = str(len(body or b""))
+            conn.write_headers(start, headers, body or None)
+            conn.finish()
+            return
+        self.streaming = True
+        iterator = _chunks(body)
+        try:
+            await conn.write_headers(start, headers)
+            async for chunk in iterator:
+                if chunk:
+                    await conn.write(chunk)
+        except (StreamClosedError, asyncio.CancelledError):
+            await _close_body(body)
+            return
+        except Exception:
+            # The body failed mid-stream: the status is already sent, so end the
+            # connection abruptly rather than pretend the body was complete.
+            await _close_body(body)
+            conn.close()
+            return
+        finally:
+            self.streaming = False
+        conn.finish()
+
+
+def _authorized(headers: httputil.HTTPHeaders, token: str) -> bool:
+    given = headers.get("Authorization", "")
+    scheme, _, value = given.partition(" ")
+    if scheme.lower() != "bearer":
+        return False
+    return hmac.compare_digest(value.strip().encode(), token.encode())
+
+
+async def _chunks(body: Any) -> AsyncIterator[bytes]:
+    """The chunks of a streamed body; a blocking sync generator runs in the worker pool."""
+    if hasattr(body, "__aiter__"):
+        async for chunk in body:
+            yield encode_chunk(chunk)
+        return
+    if isinstance(body, (list, tuple)):
+        for chunk in body:
+            yield encode_chunk(chunk)
+        return
+    iterator = iter(body)
+    loop = asyncio.get_running_loop()
+    done = object()
+    while True:
+        chunk = await loop.run_in_executor(None, next, iterator, done)
+        if chunk is done:
+            return
+        yield encode_chunk(chunk)
+
+
+async def _close_body(body: Any) -> None:
+    """Close a generator body so its ``finally`` blocks run."""
+    try:
+        if hasattr(body, "aclose"):
+            await body.aclose()
+        elif hasattr(body, "close") and not isinstance(body, (bytes, str)):
+            body.close()
+    except Exception:
+        pass

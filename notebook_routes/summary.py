@@ -1,0 +1,24 @@
+"""One line per route, as a successful cell or ``serve`` start-up prints it.
+
+>>> from notebook_routes import App
+>>> app = App()
+>>> route = app.add("/api/hello", {"GET": lambda: "hi"})
+>>> describe(route, "http://127.0.0.1:8123")
+'GET HEAD OPTIONS /api/hello  ƒ dynamic  http://127.0.0.1:8123/api/hello'
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from notebook_routes.app import Route
+
+
+def describe(route: Route, base_url: str | None = None) -> str:
+    methods = route.allow.replace(", ", " ")
+    kind = "page " if route.kind == "page" else ""
+    line = f"{methods} {kind}{route.pattern.source}  ƒ dynamic"
+    if base_url:
+        line += f"  {base_url}{route.pattern.url_path}"
+    return line

@@ -1,0 +1,36 @@
+"""Shared fixtures: a real server on a loopback port for an `App` a test builds."""
+
+from __future__ import annotations
+
+import http.client
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+
+from notebook_routes import App, Server
+from notebook_routes.client import ClientResponse, send
+
+
+@dataclass
+class Live:
+    """A running server and a client for it."""
+
+    app: App
+    server: Server
+
+    def request(self, method: str, path: str, **kwargs: object) -> ClientResponse:
+        return send(self.server.url, method, path, **kwargs)  # type: ignore[arg-type]
+
+    def connection(self) -> http.client.HTTPConnection:
+        return http.client.HTTPConnection("127.0.0.1", self.server.port, timeout=10)
+
+
+@pytest.fixture
+def live() -> Iterator[Live]:
+    app = App()
+    server = Server(app).start()
+    try:
+        yield Live(app, server)
+    finally:
+        server.stop()

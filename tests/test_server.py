@@ -1,0 +1,248 @@
+"""The tornado adapter and its thread: real HTTP on a loopback socket."""
+
+from __future__ import annotations
+
+import asyncio
+import http.client
+import socket
+import threading
+import time
+
+import pytest
+
+from notebook_routes import App, Response, Server
+from notebook_routes.client import send
+
+
+def test_serves_on_loopback_free_port_and_frees_it_on_stop():
+    server = Server(App()).start()
+    assert server.host == "127.0.0.1"
+    assert server.url == f"http://127.0.0.1:{server.port}"
+    port = server.port
+    server.stop()
+    assert not server.running
+    with socket.socket() as probe:  # the port is free again
+        probe.bind(("127.0.0.1", port))
+
+
+def test_stop_leaves_no_server_thread_behind():
+    before = {t.name for t in threading.enumerate()}
+    server = Server(App()).start()
+    server.stop()
+    after = {t.name for t in threading.enumerate()}
+    assert "notebook-routes-server" not in after - before
+
+
+def test_port_already_taken_is_reported_by_start():
+    first = Server(App()).start()
+    try:
+        with pytest.raises(OSError):
+            Server(App(), port=first.port).start()
+    finally:
+        first.stop()
+
+
+def test_a_non_loopback_host_gets_a_generated_token():
+    server = Server(App(), host="0.0.0.0")
+    assert server.token_generated and len(server.token) >= 20
+
+
+def test_an_empty_token_is_refused():
+    with pytest.raises(ValueError, match="token must be a non-empty str"):
+        Server(App(), host="0.0.0.0", token="")
+
+
+def test_bad_port_is_a_clear_error():
+    with pytest.raises(ValueError, match="port must be an int"):
+        Server(App(), port=70000)
+
+
+def test_token_protects_every_route():
+    app = App()
+    app.add("/api/hello", {"GET": lambda: {"message": "Hello World"}})
+    server = Server(app, token="s3cret").start()
+    try:
+        refused = send(server.url, "GET", "/api/hello")
+        assert refused.status == 401
+        assert refused.headers.get("www-authenticate").startswith("Bearer")
+        wrong = send(server.url, "GET", "/api/hello", headers={"Authorization": "Bearer nope"})
+        assert wrong.status == 401
+        ok = send(server.url, "GET", "/api/hello", token="s3cret")
+        assert ok.status == 200 and ok.json() == {"message": "Hello World"}
+    finally:
+        server.stop()
+
+
+def test_public_url_is_direct_locally_and_proxied_under_jupyterhub(monkeypatch):
+    server = Server(App())
+    server.port = 8123
+    monkeypatch.delenv("JUPYTERHUB_SERVICE_PREFIX", raising=False)
+    assert server.public_url("/api/hello") == "http://127.0.0.1:8123/api/hello"
+    monkeypatch.setenv("JUPYTERHUB_SERVICE_PREFIX", "/user/ada/")
+    assert server.public_url("/api/hello") == "/user/ada/proxy/8123/api/hello"
+
+
+def test_body_over_the_limit_gets_413_and_the_server_keeps_answering():
+    app = App()
+
+    async def POST(request):
+        return {"size": len(await request.body())}
+
+    app.add("/upload", {"POST": POST})
+    server = Server(app, max_body_size=1024).start()
+    try:
+        too_big = send(server.url, "POST", "/upload", body=b"x" * 2048)
+        assert too_big.status == 413
+        fits = send(server.url, "POST", "/upload", body=b"x" * 1024)
+        assert fits.status == 200 and fits.json() == {"size": 1024}
+    finally:
+        server.stop()
+
+
+def test_chunked_body_over_the_limit_gets_413(live):
+    async def POST(request):
+        return {"size": len(await request.body())}
+
+    live.app.add("/upload", {"POST": POST})
+    live.server.max_body_size = 100
+    conn = live.connection()
+    conn.putrequest("POST", "/upload")
+    conn.putheader("Transfer-Encoding", "chunked")
+    conn.endheaders()
+    for _ in range(3):
+        conn.send(b"40\r\n" + b"y" * 64 + b"\r\n")
+    conn.send(b"0\r\n\r\n")
+    answer = conn.getresponse()
+    assert answer.status == 413
+    assert live.request("GET", "/upload").status == 405  # still answering
+
+
+def test_a_slow_def_handler_does_not_block_another_request(live):
+    release = threading.Event()
+
+    def slow():
+        release.wait(10)
+        return "slow done"
+
+    live.app.add("/slow", {"GET": slow})
+    live.app.add("/fast", {"GET": lambda: "fast"})
+    results = {}
+    waiter = threading.Thread(target=lambda: results.update(slow=live.request("GET", "/slow")))
+    waiter.start()
+    try:
+        fast = live.request("GET", "/fast")  # answered while /slow still sleeps in a worker
+        assert fast.text == "fast"
+        assert "slow" not in results
+    finally:
+        release.set()
+        waiter.join(10)
+    assert results["slow"].text == "slow done"
+
+
+def test_streamed_chunks_are_flushed_as_they_are_produced(live):
+    second_may_go = threading.Event()
+
+    async def chunks():
+        yield "first|"
+        # The test reads "first|" before letting the generator go on: proof of flushing.
+        await asyncio.get_running_loop().run_in_executor(None, second_may_go.wait, 10)
+        yield "second"
+
+    live.app.add("/stream", {"GET": lambda: Response(chunks())})
+    conn = live.connection()
+    conn.request("GET", "/stream")
+    answer = conn.getresponse()
+    assert answer.status == 200
+    assert answer.getheader("Transfer-Encoding") == "chunked"
+    assert answer.getheader("Content-Type") is None  # observed: streams get none
+    assert answer.read1(100) == b"first|"
+    second_may_go.set()
+    assert answer.read() == b"second"
+
+
+def test_sync_generator_bodies_stream_from_the_worker_pool(live):
+    def words():
+        for word in ("a", "b", "c"):
+            time.sleep(0.01)  # blocking is fine: it runs off the server loop
+            yield word
+
+    live.app.add("/words", {"GET": lambda: Response(words())})
+    assert live.request("GET", "/words").text == "abc"
+
+
+def test_a_client_that_disconnects_mid_stream_closes_the_generator(live):
+    closed = threading.Event()
+
+    async def forever():
+        try:
+            while True:
+                yield "tick\n"
+                await asyncio.sleep(0.01)
+        finally:
+            closed.set()
+
+    live.app.add("/forever", {"GET": lambda: Response(forever())})
+    conn = live.connection()
+    conn.request("GET", "/forever")
+    answer = conn.getresponse()
+    assert answer.read1(5).startswith(b"tick")
+    conn.sock.shutdown(socket.SHUT_RDWR)
+    conn.close()
+    assert closed.wait(10), "the generator's finally block did not run"
+
+
+def test_a_stream_that_fails_midway_cuts_the_connection(live):
+    async def broken():
+        yield "partial"
+        raise RuntimeError("boom")
+
+    live.app.add("/broken", {"GET": lambda: Response(broken())})
+    conn = live.connection()
+    conn.request("GET", "/broken")
+    answer = conn.getresponse()
+    with pytest.raises(http.client.IncompleteRead):  # the client can tell it was cut
+        answer.read()
+    live.app.add("/ok", {"GET": lambda: "ok"})
+    assert live.request("GET", "/ok").text == "ok"
+
+
+def test_request_body_stream_is_read_as_it_arrives(live):
+    seen = []
+
+    async def POST(request):
+        async for chunk in request.stream():
+            seen.append(chunk)
+        return {"chunks": len(seen), "bytes": sum(map(len, seen))}
+
+    live.app.add("/ingest", {"POST": POST})
+    conn = live.connection()
+    conn.putrequest("POST", "/ingest")
+    conn.putheader("Transfer-Encoding", "chunked")
+    conn.endheaders()
+    conn.send(b"5\r\nhello\r\n")
+    deadline = time.monotonic() + 10
+    while not seen and time.monotonic() < deadline:  # the handler sees the first chunk
+        time.sleep(0.01)
+    assert seen == [b"hello"]
+    conn.send(b"6\r\n world\r\n0\r\n\r\n")
+    answer = conn.getresponse()
+    assert answer.status == 200
+    assert answer.read() == b'{"chunks":2,"bytes":11}'
+
+
+def test_keep_alive_serves_several_requests_on_one_connection(live):
+    live.app.add("/n", {"GET": lambda: "n"})
+    conn = live.connection()
+    for _ in range(3):
+        conn.request("GET", "/n")
+        answer = conn.getresponse()
+        assert answer.read() == b"n"
+
+
+def test_garbage_on_the_socket_never_stops_the_server(live):
+    live.app.add("/ok", {"GET": lambda: "ok"})
+    for garbage in (b"\x00\x01\x02\r\n\r\n", b"GET\r\n\r\n", b"GET / HTTP/9.9\r\n\r\n"):
+        with socket.create_connection(("127.0.0.1", live.server.port), timeout=5) as raw:
+            raw.sendall(garbage)
+            raw.recv(1024)
+    assert live.request("GET", "/ok").text == "ok"
