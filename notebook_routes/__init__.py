@@ -13,11 +13,22 @@ Outside one, the same objects make an `App` that `notebook-routes serve` can ser
 from __future__ import annotations
 
 from notebook_routes.app import App, Route
+from notebook_routes.cache import CacheEntry, FakeClock, MemoryCache, cached
 from notebook_routes.client import ClientResponse
 from notebook_routes.config import SegmentConfig
+from notebook_routes.fetch import FetchResponse, fetch
 from notebook_routes.handlers import Params, RouteContext
 from notebook_routes.routing import Conflict, Match, RouteError
-from notebook_routes.runtime import default_app, remove, request, server, start, stop
+from notebook_routes.runtime import (
+    default_app,
+    remove,
+    request,
+    revalidate_path,
+    revalidate_tag,
+    server,
+    start,
+    stop,
+)
 from notebook_routes.server import Server
 from notebook_routes.web import (
     BadRequest,
@@ -78,11 +89,15 @@ def conflicts() -> object:
 __all__ = [
     "App",
     "BadRequest",
+    "CacheEntry",
     "ClientResponse",
     "Conflict",
+    "FakeClock",
+    "FetchResponse",
     "FormData",
     "Headers",
     "Match",
+    "MemoryCache",
     "NextRequest",
     "NextResponse",
     "Params",
@@ -94,9 +109,11 @@ __all__ = [
     "SegmentConfig",
     "Server",
     "UploadedFile",
+    "cached",
     "conflicts",
     "cookies",
     "default_app",
+    "fetch",
     "forbidden",
     "headers",
     "load_ipython_extension",
@@ -106,6 +123,8 @@ __all__ = [
     "remove",
     "request",
     "request_log",
+    "revalidate_path",
+    "revalidate_tag",
     "routes_table",
     "server",
     "start",

@@ -22,8 +22,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from notebook_routes.cache.routes import Progress, RouteCache, is_static_candidate, rendering
+from notebook_routes.cache.store import CacheEntry, CacheStore, Clock, MemoryCache
 from notebook_routes.config import CAMEL_CASE, SegmentConfig
-from notebook_routes.dispatch import dispatch
+from notebook_routes.dispatch import Outcome, dispatch, run_handler
 from notebook_routes.handlers import Handler
 from notebook_routes.log import DEFAULT_LOG_SIZE, RequestLog
 from notebook_routes.routing import (
@@ -32,6 +34,7 @@ from notebook_routes.routing import (
     RouteError,
     RoutePattern,
     RouteTable,
+    normalize_request_path,
     parse_pattern,
 )
 
@@ -52,6 +55,8 @@ class Route:
     origin: str | None = None  # the cell or file it came from
     hits: int = 0
     errors: int = 0
+    bailout: str | None = None  # why a static-looking route renders dynamically
+    static_paths: frozenset[str] | None = None  # from generate_static_params()
     allow: str = field(init=False)
 
     def __post_init__(self) -> None:
@@ -65,6 +70,11 @@ class Route:
     @property
     def source(self) -> str:
         return self.pattern.source
+
+    @property
+    def rendering(self) -> str:
+        """ "static", "isr" or "dynamic" (SPEC §10)."""
+        return rendering(self)
 
     @property
     def methods(self) -> list[str]:
@@ -119,9 +129,17 @@ def _route_from_namespace(
 class App:
     """Routes, their conflicts and the request log; `handle` answers one request."""
 
-    def __init__(self, *, log_size: int = DEFAULT_LOG_SIZE) -> None:
+    def __init__(
+        self,
+        *,
+        log_size: int = DEFAULT_LOG_SIZE,
+        cache: CacheStore | None = None,
+        clock: Clock | None = None,
+    ) -> None:
         self._table: RouteTable[Route] = RouteTable()
         self.log = RequestLog(log_size)
+        self.cache: CacheStore = cache if cache is not None else MemoryCache(clock)
+        self.route_cache = RouteCache(self, _render_get, Outcome)
 
     def add(
         self,
@@ -134,8 +152,62 @@ class App:
         """Register (or atomically replace) the route at `path` from a route.py-like namespace.
 
         Raises `RouteError` for a bad path or namespace and leaves the table as it was.
-        Conflicts with other routes are accepted and listed in `conflicts`.
+        Conflicts with other routes are accepted and listed in `conflicts`. A static
+        route added this way renders on its first request (MISS, then HIT); use
+        `add_prerendered` to render it now, as ``next build`` does.
         """
+        route = self._build(path, namespace, kind, origin)
+        self._install(route, [])
+        return route
+
+    async def add_prerendered(
+        self,
+        path: str,
+        namespace: Mapping[str, Any],
+        *,
+        kind: Kind = "route",
+        origin: str | None = None,
+        progress: Progress | None = None,
+    ) -> Route:
+        """Like `add`, and prerender a static route first (the notebook's ``next build``).
+
+        A ``dynamic = "error"`` violation or a failing prerender raises `RouteError` and
+        leaves the table as it was; a ``"auto"`` route that used a dynamic API is
+        registered as dynamic, with the reason in ``route.bailout``.
+        """
+        route = self._build(path, namespace, kind, origin)
+        entries: list[CacheEntry] = []
+        if is_static_candidate(route):
+            entries = await self.route_cache.prerender(route, progress)
+        self._install(route, entries)
+        return route
+
+    def _install(self, route: Route, entries: list[CacheEntry]) -> None:
+        self._table.add(route.pattern, route, kind=route.kind)
+        self._purge(route.source)  # the old handler's answers must not outlive it
+        for entry in entries:
+            self.cache.set(entry)
+
+    def _purge(self, source: str) -> None:
+        keys = [e.key for e in self.cache.entries() if e.kind == "route" and e.route == source]
+        for key in keys:
+            self.cache.delete(key)
+
+    def revalidate_path(self, path: str) -> bool:
+        """Drop the cached answer for `path` (a URL path such as ``/items/a``)."""
+        if not isinstance(path, str) or not path.startswith("/"):
+            raise ValueError(f"path must be a URL path starting with '/', not {path!r}")
+        return self.cache.delete(normalize_request_path(path.split("?", 1)[0]))
+
+    def revalidate_tag(self, tag: str) -> list[str]:
+        """Drop every cached route answer and data entry tagged `tag`; returns their keys."""
+        if not isinstance(tag, str) or not tag:
+            raise TypeError(f"tag must be a non-empty str, not {tag!r}")
+        return self.cache.delete_tag(tag)
+
+    def _build(
+        self, path: str, namespace: Mapping[str, Any], kind: Kind, origin: str | None
+    ) -> Route:
         if not isinstance(path, str):
             raise TypeError(
                 f"path must be a str such as '/items/[slug]', not {type(path).__name__}"
@@ -148,14 +220,14 @@ class App:
         if kind not in ("route", "page"):
             raise ValueError(f"kind must be 'route' or 'page', not {kind!r}")
         pattern = parse_pattern(path)
-        route = _route_from_namespace(pattern, namespace, kind, origin)
-        self._table.add(pattern, route, kind=kind)
-        return route
+        return _route_from_namespace(pattern, namespace, kind, origin)
 
     def remove(self, path: str, *, kind: Kind = "route") -> Route:
         """Delete the route (or page) registered at `path` as written; KeyError if none."""
         source = parse_pattern(path).source
-        return self._table.remove(source, kind=kind)
+        route = self._table.remove(source, kind=kind)
+        self._purge(source)
+        return route
 
     def get(self, path: str, *, kind: Kind = "route") -> Route | None:
         try:
@@ -191,6 +263,10 @@ class App:
 
     def __repr__(self) -> str:
         return f"App(routes={len(self._table)})"
+
+
+async def _render_get(route: Route, request: Any, params: dict[str, Any], outcome: Outcome) -> Any:
+    return await run_handler(route, route.handlers["GET"], request, params, outcome)
 
 
 __all__ = ["App", "CAMEL_CASE", "METHODS", "Route"]

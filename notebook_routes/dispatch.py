@@ -21,6 +21,7 @@ import traceback
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from notebook_routes.cache.data import using_store
 from notebook_routes.handlers import Handler, Params, RouteContext
 from notebook_routes.log import LogEntry
 from notebook_routes.routing import normalize_request_path
@@ -44,6 +45,7 @@ class Outcome:
     cache: str | None = None
     error: str | None = None
     traceback: str | None = None
+    dynamic_usage: list[str] = field(default_factory=list)
 
 
 async def dispatch(app: App, request: NextRequest) -> Response:
@@ -52,7 +54,8 @@ async def dispatch(app: App, request: NextRequest) -> Response:
     started = time.perf_counter()
     outcome = Outcome()
     try:
-        response = await _respond(app, request, outcome)
+        with using_store(app.cache):  # fetch() and cached() in handlers use this app's cache
+            response = await _respond(app, request, outcome)
     except Exception as exc:  # a bug of ours: still answer, and say so in the log
         response = Response(status=500)
         outcome.error = f"notebook-routes failed to answer: {type(exc).__name__}: {exc}"
@@ -122,6 +125,15 @@ async def _respond(app: App, request: NextRequest, outcome: Outcome) -> Response
         status = 204 if request.method == "OPTIONS" else 405
         return Response(status=status, headers={"Allow": route.allow})
 
+    if handler is route.handlers.get("GET") and route.rendering != "dynamic":
+        return await app.route_cache.serve(
+            route,
+            normalized,
+            match.params,
+            request,
+            outcome,
+            dynamic=lambda: run_handler(route, handler, request, match.params, outcome),
+        )
     return await run_handler(route, handler, request, match.params, outcome)
 
 
@@ -152,43 +164,58 @@ async def run_handler(
     context = RouteContext(Params(params))
     limit = route.config.max_duration
     with request_scope(request, route=route.source) as scope:
-        keep_cookies = True
         try:
-            result = await _within(handler.call(request, context), limit)
-            if route.kind == "page" and isinstance(result, str):
-                result = Response(result, headers={"Content-Type": "text/html; charset=utf-8"})
-            response = coerce_response(result)
-            middleware_only = getattr(response, "middleware_only", None)
-            if middleware_only:
-                outcome.error = (
-                    f"{middleware_only} was returned from route handler '{route.source}', "
-                    f"but it only works in middleware. Return a Response or a NextResponse "
-                    f"from a route handler."
-                )
-                return Response(status=500)
-        except NavigationSignal as signal:
-            response = Response(status=signal.status)
-            if signal.location is not None:
-                response.headers.set("Location", signal.location)
-            keep_cookies = signal.keeps_cookies
-        except BadRequest as exc:
-            outcome.error = f"BadRequest: {exc}"
-            response = Response(str(exc), status=400)
-        except NoResponse:
+            return await _run_in_scope(route, handler, request, context, limit, scope, outcome)
+        finally:
+            outcome.dynamic_usage = list(scope.dynamic_usage)
+
+
+async def _run_in_scope(
+    route: Route,
+    handler: Handler,
+    request: NextRequest,
+    context: RouteContext,
+    limit: float | None,
+    scope: Any,
+    outcome: Outcome,
+) -> Response:
+    keep_cookies = True
+    try:
+        result = await _within(handler.call(request, context), limit)
+        if route.kind == "page" and isinstance(result, str):
+            result = Response(result, headers={"Content-Type": "text/html; charset=utf-8"})
+        response = coerce_response(result)
+        middleware_only = getattr(response, "middleware_only", None)
+        if middleware_only:
             outcome.error = (
-                f"No response is returned from route handler '{route.source}'. Ensure you "
-                f"return a `Response` or a `NextResponse` in all branches of your handler."
+                f"{middleware_only} was returned from route handler '{route.source}', "
+                f"but it only works in middleware. Return a Response or a NextResponse "
+                f"from a route handler."
             )
             return Response(status=500)
-        except _Overtime:
-            outcome.error = (
-                f"Route {route.source} ran longer than max_duration = {limit} s and was cancelled."
-            )
-            return Response(status=504)
-        except Exception as exc:
-            outcome.error = f"{type(exc).__name__}: {exc}"
-            outcome.traceback = traceback.format_exc()
-            return Response(status=500)
-        if keep_cookies:
-            merge_cookie_mutations(response.headers, scope.cookies)
-        return response
+    except NavigationSignal as signal:
+        response = Response(status=signal.status)
+        if signal.location is not None:
+            response.headers.set("Location", signal.location)
+        keep_cookies = signal.keeps_cookies
+    except BadRequest as exc:
+        outcome.error = f"BadRequest: {exc}"
+        response = Response(str(exc), status=400)
+    except NoResponse:
+        outcome.error = (
+            f"No response is returned from route handler '{route.source}'. Ensure you "
+            f"return a `Response` or a `NextResponse` in all branches of your handler."
+        )
+        return Response(status=500)
+    except _Overtime:
+        outcome.error = (
+            f"Route {route.source} ran longer than max_duration = {limit} s and was cancelled."
+        )
+        return Response(status=504)
+    except Exception as exc:
+        outcome.error = f"{type(exc).__name__}: {exc}"
+        outcome.traceback = traceback.format_exc()
+        return Response(status=500)
+    if keep_cookies:
+        merge_cookie_mutations(response.headers, scope.cookies)
+    return response

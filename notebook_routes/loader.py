@@ -8,6 +8,7 @@ the rest are served.
 
 from __future__ import annotations
 
+import asyncio
 import importlib.util
 import sys
 import traceback
@@ -56,8 +57,20 @@ def _load_module(file: Path, index: int) -> dict[str, object]:
     return {k: v for k, v in vars(module).items() if not k.startswith("__")}
 
 
-def load_app_folder(folder: str | Path, app: App | None = None) -> tuple[App, list[LoadProblem]]:
-    """Register every ``route.py`` below `folder`; returns the app and what could not be loaded."""
+def load_app_folder(
+    folder: str | Path, app: App | None = None, *, prerender: bool = True
+) -> tuple[App, list[LoadProblem]]:
+    """Register every ``route.py`` below `folder`; returns the app and what could not be loaded.
+
+    With `prerender` (the default), static routes are rendered now, as ``next build``
+    does; that runs an event loop, so call it where none is running.
+    """
+    return asyncio.run(_load(folder, app, prerender=prerender))
+
+
+async def _load(
+    folder: str | Path, app: App | None, *, prerender: bool
+) -> tuple[App, list[LoadProblem]]:
     root = Path(folder)
     if not root.is_dir():
         raise FileNotFoundError(f"{root} is not a folder; give the path of an app/ folder")
@@ -79,7 +92,10 @@ def load_app_folder(folder: str | Path, app: App | None = None) -> tuple[App, li
             )
             continue
         try:
-            app.add(route_path(root, file), namespace, origin=str(file))
+            if prerender:
+                await app.add_prerendered(route_path(root, file), namespace, origin=str(file))
+            else:
+                app.add(route_path(root, file), namespace, origin=str(file))
         except (RouteError, TypeError) as exc:
             problems.append(LoadProblem(file, str(exc)))
     return app, problems

@@ -6,6 +6,7 @@ without a traceback) and leaves the route table exactly as it was.
 
 from __future__ import annotations
 
+import concurrent.futures
 import html
 import shlex
 from typing import Any
@@ -35,6 +36,42 @@ def _line_for(route: Route) -> dict[str, str]:
             f'<a href="{href}" target="_blank">{html.escape(srv.url + route.pattern.url_path)}</a>'
         )
     return {"text/plain": text, "text/html": f"<code>{html.escape(plain)}</code>&nbsp;&nbsp;{link}"}
+
+
+PROGRESS_FROM = 10  # prerenders of at least this many param sets show a progress bar
+
+
+def _register(path: str, namespace: dict[str, Any], *, origin: str) -> Route:
+    """Add (and prerender) a route on the server's loop, the notebook's ``next build``.
+
+    The kernel's thread waits for the result; a long prerender shows a progress bar,
+    updated from this thread only (widgets belong to the kernel's loop).
+    """
+    srv = runtime.server()
+    state = {"done": 0, "total": 0}
+
+    def progress(done: int, total: int) -> None:  # on the server thread: plain data only
+        state["done"], state["total"] = done, total
+
+    future = srv.submit(
+        runtime.default_app().add_prerendered(path, namespace, origin=origin, progress=progress)
+    )
+    bar = None
+    while True:
+        try:
+            return future.result(timeout=0.1)
+        except concurrent.futures.TimeoutError:
+            if bar is None and state["total"] >= PROGRESS_FROM:
+                from ipywidgets import IntProgress
+
+                bar = IntProgress(min=0, max=state["total"], description="prerender")
+                display(bar)
+            if bar is not None:
+                bar.value = state["done"]
+        finally:
+            if bar is not None and future.done():
+                bar.value = bar.max
+                bar.bar_style = "success" if future.exception() is None else "danger"
 
 
 def _report(route: Route) -> None:
@@ -94,7 +131,7 @@ class RouteMagics(Magics):
                 namespace.update({method: handler for method in methods})
             else:
                 namespace = module_namespace(cell, notebook=notebook, filename=self._filename(cell))
-            route = app.add(path, namespace, origin=self._origin())
+            route = _register(path, namespace, origin=self._origin())
         except (RouteError, CellError, TypeError) as exc:
             raise UsageError(str(exc)) from None
         _report(route)

@@ -12,10 +12,12 @@ import threading
 from typing import Any
 
 from notebook_routes.app import App, Route
+from notebook_routes.cache.data import set_default_store
 from notebook_routes.client import ClientResponse, HeadersInit, send
 from notebook_routes.server import Server
 
 _app = App()
+set_default_store(_app.cache)  # cached() and fetch() outside a request use the default app's
 _server: Server | None = None
 _lock = threading.Lock()
 # Kernel shutdown ends the process; stopping first closes connections cleanly.
@@ -110,3 +112,13 @@ def request(
         cookies=cookies,
         token=srv.token,
     )
+
+
+def revalidate_path(path: str) -> bool:
+    """Drop the default app's cached answer for `path`; the next request renders anew."""
+    return _app.revalidate_path(path)
+
+
+def revalidate_tag(tag: str) -> list[str]:
+    """Drop every cached route answer and data entry tagged `tag`."""
+    return _app.revalidate_tag(tag)

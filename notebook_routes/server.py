@@ -18,6 +18,7 @@ True
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import hmac
 import ipaddress
 import os
@@ -181,6 +182,14 @@ class Server:
                 await asyncio.wait_for(self._http.close_all_connections(), 2)
             except asyncio.TimeoutError:
                 pass
+
+    def submit(self, coroutine: Any) -> concurrent.futures.Future[Any]:
+        """Run `coroutine` on the server's loop (from another thread); returns its future."""
+        loop = self._loop
+        if loop is None:
+            coroutine.close()
+            raise RuntimeError("the server is not running; call start() first")
+        return asyncio.run_coroutine_threadsafe(coroutine, loop)
 
     @property
     def running(self) -> bool:

@@ -44,7 +44,7 @@ def routes_table(app: App) -> pd.DataFrame:
             {
                 "pattern": route.source,
                 "methods": " ".join(route.methods),
-                "rendering": "dynamic",
+                "rendering": route.rendering,
                 "revalidate": route.config.revalidate,
                 "dynamic": route.config.dynamic,
                 "params": ", ".join(route.pattern.param_names),

@@ -60,3 +60,20 @@ def test_conflicts_are_loaded_and_listed(tmp_path):
 def test_a_missing_folder_is_a_clear_error(tmp_path):
     with pytest.raises(FileNotFoundError, match="is not a folder"):
         load_app_folder(tmp_path / "nope")
+
+
+def test_static_routes_are_prerendered_at_load_and_error_violations_reported(tmp_path):
+    write(tmp_path, "static", "dynamic = 'force-static'\ndef GET():\n    return 'built'\n")
+    bad = write(
+        tmp_path,
+        "api/err",
+        "from notebook_routes import headers\n"
+        "dynamic = 'error'\n"
+        "def GET():\n    headers()\n    return 'x'\n",
+    )
+    app, problems = load_app_folder(tmp_path)
+    assert [e.key for e in app.cache.entries()] == ["/static"]
+    assert [str(p) for p in problems] == [
+        f'{bad}: Route /api/err with `dynamic = "error"` couldn\'t be rendered statically '
+        "because it used `headers()`."
+    ]
