@@ -1,4 +1,4 @@
-"""The command line: ``notebook-routes serve app/`` (also ``python -m notebook_routes``)."""
+"""The command line: ``notebook-routes serve|run|export`` (also ``python -m notebook_routes``)."""
 
 from __future__ import annotations
 
@@ -34,6 +34,36 @@ def _parser() -> argparse.ArgumentParser:
         "--strict",
         action="store_true",
         help="refuse to start if any route file fails to load or any route conflicts",
+    )
+    run = commands.add_parser(
+        "run",
+        help="run a notebook in a kernel, headless, and serve its routes",
+        description=(
+            "Run every code cell of NOTEBOOK in a python3 kernel, report the cells that fail, "
+            "then serve the notebook's routes until interrupted."
+        ),
+    )
+    run.add_argument("notebook", metavar="NOTEBOOK", help="the .ipynb file")
+    run.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    run.add_argument("--port", type=int, default=3000, help="port (default 3000; 0 = any free)")
+    run.add_argument(
+        "--timeout",
+        type=float,
+        default=120.0,
+        help="seconds a cell may run before it is interrupted (default 120)",
+    )
+    export = commands.add_parser(
+        "export",
+        help="write a notebook's %%%%route cells as an app/ folder of route.py files",
+        description=(
+            "Write every %%route cell of NOTEBOOK as DIR/<folders>/route.py, with the "
+            "notebook globals the routes use carried over, for `notebook-routes serve DIR`."
+        ),
+    )
+    export.add_argument("notebook", metavar="NOTEBOOK", help="the .ipynb file")
+    export.add_argument("--out", required=True, metavar="DIR", help="the folder to write")
+    export.add_argument(
+        "--force", action="store_true", help="write into DIR even if it is not empty"
     )
     return parser
 
@@ -81,6 +111,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "serve":
         return _serve(args)
+    # Imported here: they need Jupyter (nbformat, jupyter_client), which `serve` does not.
+    if args.command == "run":
+        from notebook_routes.run import run_notebook
+
+        return run_notebook(args.notebook, host=args.host, port=args.port, timeout=args.timeout)
+    if args.command == "export":
+        from notebook_routes.export import export_command
+
+        return export_command(args.notebook, args.out, force=args.force)
     raise AssertionError(args.command)  # argparse rejects unknown commands
 
 
