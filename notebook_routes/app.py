@@ -238,6 +238,8 @@ class App:
 
     def match(self, path: str) -> Match[Route] | None:
         """The route a request path reaches, with its params; None if nothing matches."""
+        if not isinstance(path, str):
+            raise TypeError(f"path must be a str such as '/items/a', not {type(path).__name__}")
         return self._table.match(path.split("?", 1)[0])
 
     @property

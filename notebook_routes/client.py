@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import http.client
 import json as jsonlib
+import re
 import time
 from collections.abc import Mapping
 from html import escape
@@ -94,6 +95,29 @@ class ClientResponse:
         )
 
 
+# RFC 9110 token characters: what a method may be made of.
+_TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+\Z")
+# What http.client refuses in a request target (it would otherwise raise InvalidURL).
+_BAD_TARGET = re.compile(r"[\x00-\x20\x7f]")
+
+
+def check_target(method: object, path: object) -> None:
+    """Refuse a method or path that could not be sent, naming the argument at fault."""
+    if not isinstance(method, str) or not method.strip():
+        raise TypeError(f"method must be a str such as 'GET', not {method!r}")
+    if not _TOKEN.match(method):
+        raise ValueError(f"method must be an HTTP method token such as 'GET', not {method!r}")
+    if not isinstance(path, str) or not path.startswith("/"):
+        raise ValueError(
+            f"path must be a str starting with '/', such as '/api/hello', not {path!r}"
+        )
+    if _BAD_TARGET.search(path):
+        raise ValueError(
+            f"path must not contain spaces or control characters (percent-encode them, "
+            f"as in '/a%20b'), not {path!r}"
+        )
+
+
 def send(
     base_url: str,
     method: str,
@@ -108,12 +132,7 @@ def send(
     timeout: float = 60.0,
 ) -> ClientResponse:
     """Send one request to `base_url` + `path` and read the whole answer."""
-    if not isinstance(method, str) or not method.strip():
-        raise TypeError(f"method must be a str such as 'GET', not {method!r}")
-    if not isinstance(path, str) or not path.startswith("/"):
-        raise ValueError(
-            f"path must be a str starting with '/', such as '/api/hello', not {path!r}"
-        )
+    check_target(method, path)
     given = [json is not None, data is not None, body is not None]
     if sum(given) > 1:
         raise TypeError("pass at most one of json=, data= and body=")
@@ -145,7 +164,9 @@ def send(
     connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=timeout)
     started = time.perf_counter()
     try:
-        connection.putrequest(method.upper(), path, skip_accept_encoding=True)
+        # Non-ASCII characters go out percent-encoded as UTF-8, as a browser sends them.
+        target = quote(path, safe="".join(map(chr, range(0x21, 0x7F))))
+        connection.putrequest(method.upper(), target, skip_accept_encoding=True)
         for name, value in out.raw_items():
             connection.putheader(name, value)
         if payload is not None and "content-length" not in out:

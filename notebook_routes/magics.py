@@ -87,11 +87,18 @@ def _report(route: Route) -> None:
 class RouteMagics(Magics):
     """Define Next.js-style route handlers in notebook cells."""
 
+    def _cell_number(self) -> int:
+        # The number the front end shows for this cell. IPython 9 counts the cell before
+        # running it, so shell.execution_count is one ahead; the running cell's result knows.
+        result = getattr(self.shell.displayhook, "exec_result", None)
+        count = getattr(result, "execution_count", None)
+        return count if isinstance(count, int) else self.shell.execution_count
+
     def _origin(self) -> str:
-        return f"In [{self.shell.execution_count}]"
+        return f"In [{self._cell_number()}]"
 
     def _filename(self, cell: str) -> str:
-        return self.shell.compile.cache(cell, self.shell.execution_count)
+        return self.shell.compile.cache(cell, self._cell_number())
 
     @magic_arguments()
     @argument(
@@ -111,6 +118,13 @@ class RouteMagics(Magics):
         args = parse_argstring(self.route, line)
         path = args.path
         methods = [m.upper() for m in args.methods]
+        if path.upper() in METHODS:
+            # argparse took the last method for PATH: say what is missing, before the cell
+            # is compiled as a module (whose error would be about the code instead).
+            raise UsageError(
+                f"The PATH is missing in %%route {line.strip()}: write it after the methods, "
+                f"as in %%route {' '.join([*methods, path.upper()])} /api/hello."
+            )
         unknown = [m for m in methods if m not in METHODS]
         if unknown:
             raise UsageError(

@@ -13,7 +13,7 @@ from typing import Any
 
 from notebook_routes.app import App, Route
 from notebook_routes.cache.data import set_default_store
-from notebook_routes.client import ClientResponse, HeadersInit, send
+from notebook_routes.client import ClientResponse, HeadersInit, check_target, send
 from notebook_routes.server import Server
 
 _app = App()
@@ -100,6 +100,7 @@ def request(
     >>> r.status, r.json()                   # doctest: +SKIP
     (200, {'message': 'Hello World'})
     """
+    check_target(method, path)  # before the server starts: a bad call changes nothing
     srv = server()
     return send(
         srv.url,

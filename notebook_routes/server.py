@@ -22,27 +22,27 @@ import concurrent.futures
 import hmac
 import ipaddress
 import os
+import re
 import secrets
 import socket
 import threading
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
 from email.utils import formatdate
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from tornado import httputil
 from tornado.httpserver import HTTPServer
 from tornado.iostream import StreamClosedError
 from tornado.netutil import bind_sockets
 
+from notebook_routes.app import App
 from notebook_routes.web.request import BodyStream, NextRequest
 from notebook_routes.web.response import Response, encode_chunk
 
-if TYPE_CHECKING:
-    from notebook_routes.app import App
-
 MiB = 1024 * 1024
 DEFAULT_MAX_BODY_SIZE = 10 * MiB
+DEFAULT_MAX_HEADER_SIZE = 64 * 1024  # tornado's own default; larger header blocks get 431
 DEFAULT_WORKERS = 32
 IDLE_TIMEOUT_S = 30.0
 
@@ -70,15 +70,29 @@ class Server:
         port: int = 0,
         token: str | None = None,
         max_body_size: int = DEFAULT_MAX_BODY_SIZE,
+        max_header_size: int = DEFAULT_MAX_HEADER_SIZE,
+        idle_timeout: float = IDLE_TIMEOUT_S,
         workers: int = DEFAULT_WORKERS,
         sockets: list[socket.socket] | None = None,
     ) -> None:
+        if not isinstance(app, App):
+            raise TypeError(f"app must be a notebook_routes.App, not {type(app).__name__}")
         if not isinstance(host, str) or not host:
             raise TypeError(f"host must be a non-empty str such as '127.0.0.1', not {host!r}")
+        if type(workers) is not int or workers < 1:
+            raise ValueError(
+                f"workers must be an int >= 1 (threads for plain def handlers), not {workers!r}"
+            )
         if not isinstance(port, int) or isinstance(port, bool) or not 0 <= port <= 65535:
             raise ValueError(f"port must be an int from 0 (any free port) to 65535, not {port!r}")
         if not isinstance(max_body_size, int) or max_body_size < 0:
             raise ValueError(f"max_body_size must be a number of bytes >= 0, not {max_body_size!r}")
+        if type(max_header_size) is not int or max_header_size < 1:
+            raise ValueError(
+                f"max_header_size must be a number of bytes >= 1, not {max_header_size!r}"
+            )
+        if type(idle_timeout) not in (int, float) or not idle_timeout > 0:
+            raise ValueError(f"idle_timeout must be a number of seconds > 0, not {idle_timeout!r}")
         if token is not None and (not isinstance(token, str) or not token):
             raise ValueError(
                 "token must be a non-empty str: a server reachable from other machines "
@@ -93,6 +107,10 @@ class Server:
             self.token = secrets.token_urlsafe(24)
             self.token_generated = True
         self.max_body_size = max_body_size
+        self.max_header_size = max_header_size
+        # How long a connection may sit without sending a complete request head
+        # (idle keep-alive, or a slow client trickling partial headers) before it is closed.
+        self.idle_timeout = idle_timeout
         self.workers = workers
         self._requested_port = port
         self._sockets = sockets  # already bound (serve --workers binds before forking)
@@ -124,15 +142,17 @@ class Server:
     def _run(self, ready: threading.Event) -> None:
         loop = asyncio.new_event_loop()
         asyncio.set_event_loop(loop)
-        executor = ThreadPoolExecutor(self.workers, thread_name_prefix="notebook-routes-worker")
-        loop.set_default_executor(executor)
+        executor = None
         try:
+            executor = ThreadPoolExecutor(self.workers, thread_name_prefix="notebook-routes-worker")
+            loop.set_default_executor(executor)
             loop.run_until_complete(self._listen())
         except BaseException as exc:  # port taken, bad host: reported by start()
             self._startup_error = exc
             ready.set()
             loop.close()
-            executor.shutdown(wait=False)
+            if executor is not None:
+                executor.shutdown(wait=False)
             return
         self._loop = loop
         ready.set()
@@ -154,8 +174,10 @@ class Server:
             _Connections(self),
             # Our own limit answers 413; tornado's (a 400) only stops absurd bodies.
             max_body_size=max(self.max_body_size * 2, MiB),
-            idle_connection_timeout=IDLE_TIMEOUT_S,
-            body_timeout=IDLE_TIMEOUT_S,
+            # Likewise our limit answers 431; past tornado's the connection is just closed.
+            max_header_size=max(self.max_header_size * 2, 64 * 1024),
+            idle_connection_timeout=self.idle_timeout,
+            body_timeout=self.idle_timeout,
         )
         self._http.add_sockets(sockets)
         self.port = sockets[0].getsockname()[1]
@@ -257,6 +279,10 @@ class _Exchange(httputil.HTTPMessageDelegate):
     ) -> Any:
         assert isinstance(start_line, httputil.RequestStartLine)  # we are the server side
         server = self.server
+        if len(start_line.path) > server.max_header_size:
+            return self._refuse(414)
+        if _header_bytes(headers) > server.max_header_size:
+            return self._refuse(431)
         if server.token is not None and not _authorized(headers, server.token):
             return self._refuse(401, {"WWW-Authenticate": 'Bearer realm="notebook-routes"'})
         length = headers.get("Content-Length")
@@ -265,15 +291,23 @@ class _Exchange(httputil.HTTPMessageDelegate):
         target = start_line.path
         if not target.startswith("/"):
             return self._refuse(400)
+        # The URL is built from the target; Host only names the authority, so it must be one
+        # (a Host of "x/admin?" would otherwise move the path into the authority's place).
         host = headers.get("Host") or f"{server.host}:{server.port}"
+        if not _AUTHORITY.match(host):
+            return self._refuse(400)
         has_body = (length not in (None, "0")) or "Transfer-Encoding" in headers
-        self.body = BodyStream() if has_body else BodyStream(b"")
-        request = NextRequest(
-            start_line.method,
-            f"http://{host}{target}",
-            headers=list(headers.get_all()),
-            body=self.body,
-        )
+        body = BodyStream() if has_body else BodyStream(b"")
+        try:
+            request = NextRequest(
+                start_line.method,
+                f"http://{host}{target}",
+                headers=list(headers.get_all()),
+                body=body,
+            )
+        except ValueError:  # a target urllib cannot take apart: the client's mistake
+            return self._refuse(400)
+        self.body = body
         loop = asyncio.get_running_loop()
         self.read_done = loop.create_future()
         self.task = asyncio.ensure_future(self._serve(request))
@@ -370,6 +404,15 @@ class _Exchange(httputil.HTTPMessageDelegate):
         finally:
             self.streaming = False
         conn.finish()
+
+
+# RFC 3986 authority without userinfo: reg-name or IPv4, or an IP literal in brackets; a port.
+_AUTHORITY = re.compile(r"(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._~%!$&'()*+,;=-]+)(?::[0-9]*)?\Z")
+
+
+def _header_bytes(headers: httputil.HTTPHeaders) -> int:
+    """The size of the header fields as sent: ``Name: value\\r\\n`` each."""
+    return sum(len(name) + len(value) + 4 for name, value in headers.get_all())
 
 
 def _authorized(headers: httputil.HTTPHeaders, token: str) -> bool:

@@ -214,6 +214,18 @@ def test_request_from_a_plain_cell_and_the_request_magic(kernel):
     assert "content-type: application/json" in shown.text.lower()
 
 
+def test_routes_remember_the_cell_number_the_front_end_shows(kernel):
+    msg_id = kernel.execute("%%route GET /numbered\nreturn 1")
+    kernel.collect(msg_id)
+    while (reply := kernel.client.get_shell_msg(timeout=30))["parent_header"]["msg_id"] != msg_id:
+        pass  # replies to earlier cells, which nothing else reads
+    shown = reply["content"]["execution_count"]
+    cell = kernel.value(
+        "__import__('notebook_routes').default_app().match('/numbered').value.origin"
+    )
+    assert cell == f"In [{shown}]"
+
+
 def test_route_magic_documents_itself(kernel):
     help_text = " ".join(kernel.help("%%route?").split())
     assert "%route [METHOD ...] PATH" in help_text

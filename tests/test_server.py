@@ -246,3 +246,14 @@ def test_garbage_on_the_socket_never_stops_the_server(live):
             raw.sendall(garbage)
             raw.recv(1024)
     assert live.request("GET", "/ok").text == "ok"
+
+
+def test_a_non_ascii_path_is_sent_percent_encoded_and_decoded_per_segment(live):
+    live.app.add("/items/[slug]", {"GET": lambda request, context: context.params["slug"]})
+    assert live.request("GET", "/items/café").text == "café"
+
+
+@pytest.mark.parametrize("method", ["G ET", "GET\r\n", ""])
+def test_the_client_refuses_a_method_that_is_not_a_token(live, method):
+    with pytest.raises((ValueError, TypeError), match="method must be"):
+        live.request(method, "/a")

@@ -188,9 +188,15 @@ class RouteCache:
         generate = route.generate_static_params
         if generate is None:
             return []
-        listed = generate()
-        if inspect.isawaitable(listed):
-            listed = await listed
+        try:
+            listed = generate()
+            if inspect.isawaitable(listed):
+                listed = await listed
+        except Exception as exc:  # the user's function: one clear line, nothing registered
+            raise RouteError(
+                f"generate_static_params() for route {route.source} raised "
+                f"{type(exc).__name__}: {exc}. Nothing was registered."
+            ) from exc
         if not isinstance(listed, (list, tuple)) or not all(isinstance(p, Mapping) for p in listed):
             raise RouteError(
                 f"generate_static_params() for route {route.source} must return a list of "

@@ -1,0 +1,296 @@
+"""HTTP throughput of a hello route: notebook-routes against its peers, in one run.
+
+    python benchmarks/bench_http.py [--duration 5] [--rounds 3] [--connections 32]
+
+Five servers answer ``GET /hello`` with ``{"message": "Hello World"}``, each on core 0:
+
+- notebook-routes in a real IPython kernel (a ``%%route GET /hello`` cell);
+- notebook-routes via ``notebook-routes serve`` (an ``app/hello/route.py``);
+- a bare ``tornado.web.RequestHandler`` (the baseline of the targets);
+- a bare tornado ``HTTPServerConnectionDelegate`` writing a fixed answer (the ceiling);
+- Jupyter Kernel Gateway's notebook-http mode serving a ``# GET /hello`` cell
+  (``jupyter-kernel-gateway``, pip-installed on demand, never a project dependency).
+
+The load generator (wrk, else the Python one in `_load`) runs on core 1 with 32 keep-alive
+connections. The servers are measured in turns, round after round, and each figure is
+the median round, so a slow moment of the VM hits every server alike. Prints a table
+with p50/p99 latency and the ratios, the targets, and writes results/http.png.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from _load import (
+    PYTHON,
+    SERVER_CORE,
+    Load,
+    LoadResult,
+    bar_chart,
+    ensure_module,
+    free_port,
+    machine_caveat,
+    pin_process,
+    print_table,
+    print_targets,
+    start_process,
+    stop_process,
+    wait_for_http,
+)
+
+HELLO = {"message": "Hello World"}
+
+ROUTE_PY = """\
+from notebook_routes import Response
+
+
+async def GET():
+    return Response.json({"message": "Hello World"})
+"""
+
+TORNADO_WEB = """\
+import asyncio, sys
+import tornado.web
+
+
+class Hello(tornado.web.RequestHandler):
+    def get(self):
+        self.write({"message": "Hello World"})
+
+
+async def main():
+    tornado.web.Application([(r"/hello", Hello)]).listen(int(sys.argv[1]), "127.0.0.1")
+    await asyncio.Event().wait()
+
+
+asyncio.run(main())
+"""
+
+TORNADO_DELEGATE = """\
+import asyncio, sys
+from tornado import httputil
+from tornado.httpserver import HTTPServer
+
+BODY = b'{"message":"Hello World"}'
+
+
+class Answer(httputil.HTTPMessageDelegate):
+    def __init__(self, conn):
+        self.conn = conn
+
+    def finish(self):
+        headers = httputil.HTTPHeaders(
+            {"Content-Type": "application/json", "Content-Length": str(len(BODY))}
+        )
+        self.conn.write_headers(httputil.ResponseStartLine("HTTP/1.1", 200, "OK"), headers, BODY)
+        self.conn.finish()
+
+
+class Connections(httputil.HTTPServerConnectionDelegate):
+    def start_request(self, server_conn, request_conn):
+        return Answer(request_conn)
+
+
+async def main():
+    HTTPServer(Connections()).listen(int(sys.argv[1]), "127.0.0.1")
+    await asyncio.Event().wait()
+
+
+asyncio.run(main())
+"""
+
+GATEWAY_NOTEBOOK = {
+    "cells": [
+        {
+            "cell_type": "code",
+            "execution_count": None,
+            "metadata": {},
+            "outputs": [],
+            "source": [
+                "# GET /hello\n",
+                "import json\n",
+                'print(json.dumps({"message": "Hello World"}))',
+            ],
+        }
+    ],
+    "metadata": {
+        "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}
+    },
+    "nbformat": 4,
+    "nbformat_minor": 5,
+}
+
+KERNEL = "notebook-routes, kernel"
+SERVE = "notebook-routes, serve"
+TORNADO = "tornado.web"
+CEILING = "tornado delegate"
+GATEWAY = "Kernel Gateway"
+
+
+@dataclass
+class Running:
+    label: str
+    url: str
+    stop: Callable[[], None]
+    results: list[LoadResult] = field(default_factory=list)
+
+    @property
+    def median(self) -> LoadResult:
+        ordered = sorted(self.results, key=lambda r: r.rps)
+        return ordered[len(ordered) // 2]
+
+
+def start_kernel() -> Running:
+    from tests.kernel import Kernel
+
+    kernel = Kernel()
+    kernel.ok("%load_ext notebook_routes")
+    kernel.ok('%%route GET /hello\nreturn Response.json({"message": "Hello World"})')
+    url = kernel.url + "/hello"
+    pin_process(kernel.manager.provisioner.pid, SERVER_CORE)  # type: ignore[union-attr]
+    return Running(KERNEL, url, kernel.shutdown)
+
+
+def start_script(label: str, command: list[str], path: str, workdir: Path) -> Running:
+    """Start a server process whose `command` says ``{port}`` where its port goes."""
+    port = free_port()
+    process = start_process(
+        [part.format(port=port) for part in command],
+        core=SERVER_CORE,
+        log=workdir / f"{label.split()[0].strip(',')}.log",
+    )
+    url = f"http://127.0.0.1:{port}{path}"
+    try:
+        wait_for_http(url, timeout=60, process=process)
+    except Exception:
+        stop_process(process)
+        raise
+    return Running(label, url, lambda: stop_process(process))
+
+
+def start_all(workdir: Path) -> list[Running]:
+    app = workdir / "app" / "hello"
+    app.mkdir(parents=True)
+    (app / "route.py").write_text(ROUTE_PY)
+    (workdir / "tornado_web.py").write_text(TORNADO_WEB)
+    (workdir / "tornado_delegate.py").write_text(TORNADO_DELEGATE)
+    notebook = workdir / "gateway.ipynb"
+    notebook.write_text(json.dumps(GATEWAY_NOTEBOOK))
+
+    running = [start_kernel()]
+    serve = [PYTHON, "-m", "notebook_routes", "serve", str(workdir / "app"), "--port={port}"]
+    running.append(start_script(SERVE, serve, "/hello", workdir))
+    running.append(
+        start_script(
+            TORNADO, [PYTHON, str(workdir / "tornado_web.py"), "{port}"], "/hello", workdir
+        )
+    )
+    running.append(
+        start_script(
+            CEILING, [PYTHON, str(workdir / "tornado_delegate.py"), "{port}"], "/hello", workdir
+        )
+    )
+    if ensure_module("kernel_gateway", "jupyter-kernel-gateway"):
+        gateway = [
+            PYTHON,
+            "-m",
+            "kernel_gateway",
+            "--KernelGatewayApp.api=kernel_gateway.notebook_http",
+            f"--KernelGatewayApp.seed_uri={notebook}",
+            "--KernelGatewayApp.ip=127.0.0.1",
+            "--KernelGatewayApp.port={port}",
+        ]
+        try:
+            running.append(start_script(GATEWAY, gateway, "/hello", workdir))
+        except Exception as exc:
+            print(f"[Kernel Gateway did not start: {exc}]")
+    else:
+        print("[Kernel Gateway not available: its column is n/a]")
+    return running
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--duration", type=float, default=5.0, help="seconds per run")
+    parser.add_argument("--rounds", type=int, default=3, help="runs per server (median kept)")
+    parser.add_argument("--connections", type=int, default=32)
+    args = parser.parse_args()
+
+    load = Load()
+    with tempfile.TemporaryDirectory(prefix="bench-http-") as tmp:
+        running: list[Running] = []
+        try:
+            running = start_all(Path(tmp))
+            for server in running:  # every server answers the same body first
+                body = json.loads(wait_for_http(server.url))
+                if body != HELLO:
+                    raise RuntimeError(f"{server.label} answered {body!r}, not {HELLO!r}")
+                load.run(server.url, connections=args.connections, duration=1)  # warm-up
+            for n in range(args.rounds):
+                print(f"round {n + 1}/{args.rounds} ...", flush=True)
+                for server in running:
+                    server.results.append(
+                        load.run(server.url, connections=args.connections, duration=args.duration)
+                    )
+        finally:
+            for server in running:
+                server.stop()
+
+    by_label = {server.label: server.median for server in running}
+    tornado = by_label[TORNADO].rps
+    gateway = by_label[GATEWAY].rps if GATEWAY in by_label else None
+    print(
+        f"\nGET /hello, {args.connections} keep-alive connections, {load.name}, "
+        f"median of {args.rounds} x {args.duration:g} s\n"
+    )
+    rows = []
+    for label, result in by_label.items():
+        rows.append(
+            [
+                label,
+                result.rps,
+                result.p50_ms,
+                result.p99_ms,
+                result.errors,
+                f"{result.rps / tornado:.2f}x",
+                f"{result.rps / gateway:.1f}x" if gateway else "n/a",
+            ]
+        )
+    print_table(["server", "req/s", "p50 ms", "p99 ms", "errors", "vs tornado.web", "vs KG"], rows)
+    print(f"\n{machine_caveat()}")
+
+    ours = [by_label[KERNEL], by_label[SERVE]]
+    targets: list[tuple[str, bool | None]] = []
+    for label, result in ((KERNEL, ours[0]), (SERVE, ours[1])):
+        targets.append((f"{label} >= 0.9x tornado.web", result.rps >= 0.9 * tornado))
+        targets.append((f"{label} >= 1.2x tornado.web (stretch)", result.rps >= 1.2 * tornado))
+        targets.append(
+            (f"{label} >= 30x Kernel Gateway", result.rps >= 30 * gateway if gateway else None)
+        )
+    targets.append(("no errors from notebook-routes", all(r.errors == 0 for r in ours)))
+    print_targets(targets)
+
+    labels = list(by_label)
+    bar_chart(
+        "http",
+        f"GET /hello, {args.connections} connections, req/s (log scale)",
+        [label.replace(", ", "\n") for label in labels],
+        [by_label[label].rps for label in labels],
+        ylabel="requests / s",
+        log=True,
+        notes=[
+            f"{r.rps:,.0f}/s\np50 {r.p50_ms:.1f} ms\np99 {r.p99_ms:.1f} ms"
+            for r in by_label.values()
+        ],
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
