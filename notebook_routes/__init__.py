@@ -12,6 +12,9 @@ Outside one, the same objects make an `App` that `notebook-routes serve` can ser
 
 from __future__ import annotations
 
+# Loaded before `def inspector` below: importing a submodule sets the parent's attribute
+# of that name, which would otherwise replace the function with the package.
+from notebook_routes import inspector as _inspector_package  # noqa: F401
 from notebook_routes.app import App, Route
 from notebook_routes.cache import CacheEntry, FakeClock, MemoryCache, cached
 from notebook_routes.client import ClientResponse
@@ -79,6 +82,20 @@ def request_log() -> object:
     return table(default_app())
 
 
+def cache_table() -> object:
+    """The default app's cache as a pandas DataFrame (path, route, state, age_s, ...)."""
+    from notebook_routes.tables import cache_table as table
+
+    return table(default_app())
+
+
+def inspector() -> object:
+    """The default app's inspector widget: Routes, Conflicts, Requests, Cache, Try it."""
+    from notebook_routes.inspector import inspector as shared_inspector
+
+    return shared_inspector()
+
+
 def conflicts() -> object:
     """The default app's conflicts as a pandas DataFrame (level, message, routes)."""
     from notebook_routes.tables import conflicts_table
@@ -109,6 +126,7 @@ __all__ = [
     "SegmentConfig",
     "Server",
     "UploadedFile",
+    "cache_table",
     "cached",
     "conflicts",
     "cookies",
@@ -116,6 +134,7 @@ __all__ = [
     "fetch",
     "forbidden",
     "headers",
+    "inspector",
     "load_ipython_extension",
     "not_found",
     "permanent_redirect",

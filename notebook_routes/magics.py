@@ -206,11 +206,11 @@ class RouteMagics(Magics):
             raise UsageError(str(exc)) from None
 
     @line_magic
-    def routes(self, line: str) -> Any:
-        """Show the route table."""
-        from notebook_routes.tables import routes_table
+    def routes(self, line: str) -> None:
+        """Show the inspector: Routes, Conflicts, Requests, Cache and Try it, updated live."""
+        from notebook_routes.inspector import inspector
 
-        return routes_table(runtime.default_app())
+        display(inspector())
 
 
 def _unquote(data: str) -> str:

@@ -70,6 +70,12 @@ def server() -> Server:
     return start()
 
 
+def running_server() -> Server | None:
+    """The running server, or None: for readers (the inspector) that must not start one."""
+    srv = _server
+    return srv if srv is not None and srv.running else None
+
+
 def stop() -> None:
     """Stop the server and free its port; routes stay registered."""
     global _server

@@ -1,4 +1,5 @@
-"""The route table and request log as pandas DataFrames (pandas imported on first use)."""
+"""The route table, request log, cache and conflicts as pandas DataFrames (pandas imported
+on first use)."""
 
 from __future__ import annotations
 
@@ -75,6 +76,29 @@ def request_log(app: App) -> pd.DataFrame:
         for entry in app.log
     ]
     return pd.DataFrame(rows, columns=LOG_COLUMNS)
+
+
+CACHE_COLUMNS = ["path", "route", "state", "age_s", "revalidate", "hits", "tags", "size_bytes"]
+
+
+def cache_table(app: App) -> pd.DataFrame:
+    """Cached route answers (keyed by path) and data entries (keyed by function or URL)."""
+    import pandas as pd
+
+    rows = [
+        {
+            "path": entry.key,
+            "route": entry.route,
+            "state": "stale" if entry.stale else "fresh",
+            "age_s": round(entry.age_s, 3),
+            "revalidate": entry.revalidate,
+            "hits": entry.hits,
+            "tags": list(entry.tags),
+            "size_bytes": entry.size_bytes,
+        }
+        for entry in app.cache.entries()
+    ]
+    return pd.DataFrame(rows, columns=CACHE_COLUMNS)
 
 
 def conflicts_table(app: App) -> pd.DataFrame:
