@@ -86,6 +86,53 @@ async def dispatch(app: App, request: NextRequest) -> Response:
     return response
 
 
+def dispatch_cached(
+    app: App, method: str, target: str, origin: str, request_headers: list[tuple[str, str]]
+) -> Response | None:
+    """Answer a GET/HEAD from the cache without building a `NextRequest`, or return None.
+
+    The same answer `dispatch` would give for a static route whose path has an entry, with
+    the same log entry; anything else (no entry, a path to normalise, a conflict, a route
+    with its own HEAD) returns None and goes through `dispatch`. Skipping the request
+    object, the task and the request scope is what makes a cache HIT pay
+    (benchmarks/bench_cache.py). Runs on the server's loop.
+    """
+    arrived = time.time()
+    started = time.perf_counter()
+    path = target.split("?", 1)[0]
+    if normalize_request_path(path) != path:
+        return None
+    match = app.match(path)
+    if match is None:
+        return None
+    route = match.value
+    if route.rendering == "dynamic" or (method == "HEAD" and "HEAD" in route.handlers):
+        return None
+    if app.conflicts_for(match.pattern):
+        return None
+    response = app.route_cache.answer_cached(route, path, match.params, origin)
+    if response is None:
+        return None
+    if method == "HEAD":
+        _drop_body(response)
+    route.hits += 1
+    app.log.append(
+        LogEntry(
+            time=arrived,
+            method=method,
+            path=path,
+            route=route.source,
+            params=match.params,
+            status=response.status,
+            duration_ms=(time.perf_counter() - started) * 1000.0,
+            cache=response.headers.get("x-nextjs-cache"),
+            request_headers=request_headers,
+            response_headers=response.headers.raw_items(),
+        )
+    )
+    return response
+
+
 def _drop_body(response: Response) -> None:
     """HEAD answers with GET's status and headers only; a streamed body is closed unread."""
     body = response.body

@@ -37,6 +37,7 @@ from tornado.iostream import StreamClosedError
 from tornado.netutil import bind_sockets
 
 from notebook_routes.app import App
+from notebook_routes.dispatch import dispatch_cached
 from notebook_routes.web.request import BodyStream, NextRequest
 from notebook_routes.web.response import Response, encode_chunk
 
@@ -271,6 +272,7 @@ class _Exchange(httputil.HTTPMessageDelegate):
         self.streaming = False
         self.closed = False
         self.too_large = False
+        self.cached: Response | None = None  # a cache HIT, answered in finish()
 
     def headers_received(
         self,
@@ -297,6 +299,16 @@ class _Exchange(httputil.HTTPMessageDelegate):
         if not _AUTHORITY.match(host):
             return self._refuse(400)
         has_body = (length not in (None, "0")) or "Transfer-Encoding" in headers
+        if not has_body and start_line.method in ("GET", "HEAD"):
+            # A cache HIT is answered from the stored bytes, with no request object built.
+            try:
+                self.cached = dispatch_cached(
+                    server.app, start_line.method, target, f"http://{host}", list(headers.get_all())
+                )
+            except Exception:  # a bug of ours: dispatch answers, and logs it
+                self.cached = None
+            if self.cached is not None:
+                return None
         body = BodyStream() if has_body else BodyStream(b"")
         try:
             request = NextRequest(
@@ -327,6 +339,9 @@ class _Exchange(httputil.HTTPMessageDelegate):
         self.body.feed(chunk)
 
     def finish(self) -> None:
+        if self.cached is not None:
+            self._write_whole(self.cached)
+            return
         if self.too_large:
             asyncio.ensure_future(
                 self._write(Response(status=413, headers={"Connection": "close"}))
@@ -369,22 +384,23 @@ class _Exchange(httputil.HTTPMessageDelegate):
             return
         await self._write(response)
 
+    def _write_whole(self, response: Response) -> None:
+        """Write a response whose body is bytes or None, in one go."""
+        start, headers = _head(response)
+        body = response.body
+        status = response.status
+        if status >= 200 and status not in (204, 304) and "Content-Length" not in headers:
+            headers["Content-Length"] = str(len(body or b""))
+        self.conn.write_headers(start, headers, body or None)
+        self.conn.finish()
+
     async def _write(self, response: Response) -> None:
         conn = self.conn
-        status = response.status
-        start = httputil.ResponseStartLine("HTTP/1.1", status, httputil.responses.get(status, ""))
-        headers = httputil.HTTPHeaders()
-        for name, value in response.headers.raw_items():
-            headers.add(name, value)
-        if "Date" not in headers:
-            headers["Date"] = formatdate(usegmt=True)
         body = response.body
         if body is None or isinstance(body, bytes):
-            if status >= 200 and status not in (204, 304) and "Content-Length" not in headers:
-                headers["Content-Length"] = str(len(body or b""))
-            conn.write_headers(start, headers, body or None)
-            conn.finish()
+            self._write_whole(response)
             return
+        start, headers = _head(response)
         self.streaming = True
         iterator = _chunks(body)
         try:
@@ -404,6 +420,17 @@ class _Exchange(httputil.HTTPMessageDelegate):
         finally:
             self.streaming = False
         conn.finish()
+
+
+def _head(response: Response) -> tuple[httputil.ResponseStartLine, httputil.HTTPHeaders]:
+    status = response.status
+    start = httputil.ResponseStartLine("HTTP/1.1", status, httputil.responses.get(status, ""))
+    headers = httputil.HTTPHeaders()
+    for name, value in response.headers.raw_items():
+        headers.add(name, value)
+    if "Date" not in headers:
+        headers["Date"] = formatdate(usegmt=True)
+    return start, headers
 
 
 # RFC 3986 authority without userinfo: reg-name or IPv4, or an IP literal in brackets; a port.

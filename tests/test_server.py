@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from notebook_routes import App, Response, Server
+from notebook_routes import App, FakeClock, MemoryCache, Response, Server
 from notebook_routes.client import send
 
 
@@ -257,3 +257,56 @@ def test_a_non_ascii_path_is_sent_percent_encoded_and_decoded_per_segment(live):
 def test_the_client_refuses_a_method_that_is_not_a_token(live, method):
     with pytest.raises((ValueError, TypeError), match="method must be"):
         live.request(method, "/a")
+
+
+def test_a_cache_hit_is_answered_and_logged_as_dispatch_would(live):
+    renders = []
+
+    def handler():
+        renders.append(1)
+        return Response.json({"render": len(renders)})
+
+    live.app.add("/static", {"GET": handler, "dynamic": "force-static"})
+    first = live.request("GET", "/static")
+    hit = live.request("GET", "/static?ignored=1", headers={"X-Probe": "1"})
+    head = live.request("HEAD", "/static")
+    assert first.headers["x-nextjs-cache"] == "MISS"
+    assert (hit.status, hit.json(), hit.headers["x-nextjs-cache"]) == (200, {"render": 1}, "HIT")
+    assert hit.headers["Cache-Control"] == "s-maxage=31536000"
+    assert hit.headers["Content-Type"] == "application/json"
+    assert (head.status, head.text, head.headers["x-nextjs-cache"]) == (200, "", "HIT")
+    assert head.headers["Content-Length"] == str(len(hit.text))
+    assert renders == [1]
+    logged = list(live.app.log)[-2:]
+    assert [(e.method, e.path, e.route, e.status, e.cache) for e in logged] == [
+        ("GET", "/static", "/static", 200, "HIT"),
+        ("HEAD", "/static", "/static", 200, "HIT"),
+    ]
+    assert ("X-Probe", "1") in logged[0].request_headers
+    assert live.app.get("/static").hits == 3
+
+
+def test_a_stale_entry_answers_stale_once_and_regenerates_in_the_background():
+    clock = FakeClock()
+    app = App(cache=MemoryCache(clock))
+    renders = []
+
+    def handler():
+        renders.append(1)
+        return f"render {len(renders)}"
+
+    app.add("/isr", {"GET": handler, "revalidate": 60})
+    server = Server(app).start()
+    try:
+        assert send(server.url, "GET", "/isr").headers["x-nextjs-cache"] == "MISS"
+        clock.advance(61)
+        stale = send(server.url, "GET", "/isr")
+        assert (stale.text, stale.headers["x-nextjs-cache"]) == ("render 1", "STALE")
+        deadline = time.monotonic() + 10
+        while app.cache.peek("/isr").body != b"render 2" and time.monotonic() < deadline:
+            time.sleep(0.01)  # the regeneration runs in the background
+        fresh = send(server.url, "GET", "/isr")
+        assert (fresh.text, fresh.headers["x-nextjs-cache"]) == ("render 2", "HIT")
+        assert fresh.headers["Cache-Control"] == "s-maxage=60, stale-while-revalidate=31535940"
+    finally:
+        server.stop()

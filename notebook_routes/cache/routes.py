@@ -249,6 +249,23 @@ class RouteCache:
         ]
         return Response(entry.body or None, status=entry.status, headers=headers)
 
+    def answer_cached(
+        self, route: Route, path: str, params: dict[str, Any], origin: str
+    ) -> Response | None:
+        """The stored answer for `path` (HIT, or STALE while one regeneration starts), if any.
+
+        Synchronous and request-free, so the server can answer a HIT before it builds a
+        `NextRequest` at all; it must run on the server's loop (a STALE schedules a task).
+        """
+        entry = self.app.cache.get(path)
+        if entry is None or entry.route != route.source:
+            return None
+        state = "HIT"
+        if entry.stale:
+            state = "STALE"
+            self._regenerate_in_background(route, path, params, origin)
+        return self._answer(route, entry, state)
+
     async def serve(
         self,
         route: Route,
@@ -259,15 +276,10 @@ class RouteCache:
         dynamic: Callable[[], Awaitable[Response]],
     ) -> Response:
         """Answer a GET/HEAD of a static route: HIT, STALE (and regenerate) or MISS."""
-        store = self.app.cache
-        entry = store.get(path)
-        if entry is not None and entry.route == route.source:
-            state = "HIT"
-            if entry.stale:
-                state = "STALE"
-                self._regenerate_in_background(route, path, params, request.next_url.origin)
-            outcome.cache = state
-            return self._answer(route, entry, state)
+        cached = self.answer_cached(route, path, params, request.next_url.origin)
+        if cached is not None:
+            outcome.cache = cached.headers.get("x-nextjs-cache")
+            return cached
 
         if route.pattern.is_dynamic and not route.config.dynamic_params:
             if route.static_paths is None:
