@@ -28,7 +28,7 @@ from notebook_routes.routing import normalize_request_path
 from notebook_routes.web.context import NavigationSignal, request_scope
 from notebook_routes.web.cookies import merge_cookie_mutations
 from notebook_routes.web.request import BadRequest, NextRequest
-from notebook_routes.web.response import NoResponse, Response, coerce_response
+from notebook_routes.web.response import NoResponse, Response, coerce_response, encode_chunk
 
 if TYPE_CHECKING:
     from notebook_routes.app import App, Route
@@ -67,23 +67,71 @@ async def dispatch(app: App, request: NextRequest) -> Response:
         route.hits += 1
         if response.status >= 500:
             route.errors += 1
-    app.log.append(
-        LogEntry(
-            time=arrived,
-            method=request.method,
-            path=request.next_url.pathname,
-            route=route.source if route else None,
-            params=outcome.params,
-            status=response.status,
-            duration_ms=(time.perf_counter() - started) * 1000.0,
-            cache=outcome.cache,
-            error=outcome.error,
-            traceback=outcome.traceback,
-            request_headers=request.headers.raw_items(),
-            response_headers=response.headers.raw_items(),
-        )
+    entry = LogEntry(
+        time=arrived,
+        method=request.method,
+        path=request.next_url.pathname,
+        route=route.source if route else None,
+        params=outcome.params,
+        status=response.status,
+        duration_ms=(time.perf_counter() - started) * 1000.0,
+        cache=outcome.cache,
+        error=outcome.error,
+        traceback=outcome.traceback,
+        request_headers=request.headers.raw_items(),
+        response_headers=response.headers.raw_items(),
     )
+    if response.body is not None and not isinstance(response.body, (bytes, str)):
+        response.body = _watched(response.body, entry, route)
+    app.log.append(entry)
     return response
+
+
+def _stream_failed(entry: LogEntry, route: Route | None, exc: BaseException) -> None:
+    """The status is already sent; the log entry (and the route's errors) say what broke."""
+    entry.error = f"the response body failed while streaming: {type(exc).__name__}: {exc}"
+    entry.traceback = traceback.format_exc()
+    if route is not None:
+        route.errors += 1
+
+
+def _watched(body: Any, entry: LogEntry, route: Route | None) -> Any:
+    """`body`, streamed as it is, noting in `entry` an exception or a chunk of a wrong type.
+
+    A sync iterator stays sync (the server runs it on the worker pool) and an async one
+    async; closing the wrapper closes `body`, so a disconnect still runs its ``finally``.
+    """
+    if hasattr(body, "__aiter__"):
+
+        async def watched_async() -> Any:
+            try:
+                async for chunk in body:
+                    yield encode_chunk(chunk)
+            except Exception as exc:
+                _stream_failed(entry, route, exc)
+                raise
+            finally:
+                close = getattr(body, "aclose", None)
+                if close is not None:
+                    await close()
+
+        return watched_async()
+
+    def watched() -> Any:
+        try:
+            for chunk in body:
+                yield encode_chunk(chunk)
+        except Exception as exc:
+            _stream_failed(entry, route, exc)
+            raise
+        finally:
+            close = getattr(body, "close", None)
+            if close is not None:
+                close()
+
+    if isinstance(body, (list, tuple)):
+        return body  # chunks already made: the server checks their types as it writes
+    return watched()
 
 
 def dispatch_cached(

@@ -179,9 +179,21 @@ def test_a_handler_returning_the_wrong_type_is_a_500_that_says_what_to_return(
 
 
 def test_a_stream_that_yields_a_wrong_chunk_ends_the_connection_not_the_server(faulty, no_leaks):
-    raw = exchange(faulty.server.port, b"GET /wrong/chunk HTTP/1.1\r\nHost: x\r\n\r\n", wait=5)
+    with socket.create_connection(("127.0.0.1", faulty.server.port), timeout=5) as sock:
+        sock.sendall(b"GET /wrong/chunk HTTP/1.1\r\nHost: x\r\n\r\n")
+        raw = b""
+        while chunk := sock.recv(4096):  # until the server cuts the connection
+            raw += chunk
     assert status_of(raw) == 200  # the status went out before the bad chunk was made
-    assert b"0\r\n\r\n" not in raw  # ... so the body ends abruptly, not as if complete
+    assert raw.endswith(b"\r\n\r\n5\r\nfine\n\r\n")  # the good chunk, then nothing:
+    assert b"0\r\n\r\n" not in raw  # ... the body ends abruptly, not as if complete
+    entry = log_entry(faulty.app, "/wrong/chunk")
+    assert entry.error == (
+        "the response body failed while streaming: "
+        "TypeError: A streamed body yields str or bytes chunks; got int."
+    )
+    assert "encode_chunk" in (entry.traceback or "")
+    assert faulty.app.get("/wrong/chunk").errors == 1
     assert faulty.still_answers()
 
 
