@@ -148,8 +148,8 @@ def dispatch_cached(
     arrived = time.time()
     started = time.perf_counter()
     path = target.split("?", 1)[0]
-    if normalize_request_path(path) != path:
-        return None
+    if path not in app.cache:
+        return None  # keys are normalised paths: a path to redirect is never one
     match = app.match(path)
     if match is None:
         return None
@@ -311,6 +311,6 @@ async def _run_in_scope(
         outcome.error = f"{type(exc).__name__}: {exc}"
         outcome.traceback = traceback.format_exc()
         return Response(status=500)
-    if keep_cookies:
+    if keep_cookies and scope.cookies_changed:
         merge_cookie_mutations(response.headers, scope.cookies)
     return response

@@ -26,6 +26,7 @@ import re
 import secrets
 import socket
 import threading
+import time
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
 from email.utils import formatdate
@@ -38,6 +39,7 @@ from tornado.netutil import bind_sockets
 
 from notebook_routes.app import App
 from notebook_routes.dispatch import dispatch_cached
+from notebook_routes.web.headers import Headers
 from notebook_routes.web.request import BodyStream, NextRequest
 from notebook_routes.web.response import Response, encode_chunk
 
@@ -314,7 +316,7 @@ class _Exchange(httputil.HTTPMessageDelegate):
             request = NextRequest(
                 start_line.method,
                 f"http://{host}{target}",
-                headers=list(headers.get_all()),
+                headers=Headers._parsed(list(headers.get_all())),
                 body=body,
             )
         except ValueError:  # a target urllib cannot take apart: the client's mistake
@@ -429,8 +431,20 @@ def _head(response: Response) -> tuple[httputil.ResponseStartLine, httputil.HTTP
     for name, value in response.headers.raw_items():
         headers.add(name, value)
     if "Date" not in headers:
-        headers["Date"] = formatdate(usegmt=True)
+        headers["Date"] = _http_date()
     return start, headers
+
+
+_date_cache: tuple[int, str] = (0, "")
+
+
+def _http_date() -> str:
+    """The Date header, formatted once a second rather than once a request."""
+    global _date_cache
+    now = int(time.time())
+    if _date_cache[0] != now:
+        _date_cache = (now, formatdate(now, usegmt=True))
+    return _date_cache[1]
 
 
 # RFC 3986 authority without userinfo: reg-name or IPv4, or an IP literal in brackets; a port.

@@ -77,6 +77,7 @@ class CacheStore(Protocol):
     """What dispatch and the inspector need of a cache backend."""
 
     def get(self, key: str) -> CacheEntry | None: ...
+    def __contains__(self, key: str) -> bool: ...  # cheap: asked for every GET
     def set(self, entry: CacheEntry) -> None: ...
     def delete(self, key: str) -> bool: ...
     def delete_tag(self, tag: str) -> list[str]: ...
@@ -100,6 +101,9 @@ class MemoryCache:
             entry.hits += 1
             entry.age_s = self.clock() - entry.created
             return entry
+
+    def __contains__(self, key: str) -> bool:
+        return key in self._entries  # one dict lookup; no lock needed to read a membership
 
     def peek(self, key: str) -> CacheEntry | None:
         """Like `get` without counting a hit."""

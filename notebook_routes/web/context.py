@@ -36,9 +36,20 @@ class RequestScope:
     """What the helpers know about the request being handled."""
 
     request: NextRequest
-    cookies: MutableRequestCookies
     route: str | None = None
     dynamic_usage: list[str] = field(default_factory=list)
+    _cookies: MutableRequestCookies | None = None
+
+    @property
+    def cookies(self) -> MutableRequestCookies:
+        """The request's cookies, parsed on first use (most handlers never ask)."""
+        if self._cookies is None:
+            self._cookies = MutableRequestCookies(self.request._cookie_jar())
+        return self._cookies
+
+    @property
+    def cookies_changed(self) -> bool:
+        return self._cookies is not None and self._cookies.changed
 
 
 _current: ContextVar[RequestScope | None] = ContextVar("notebook_routes_scope", default=None)
@@ -47,9 +58,7 @@ _current: ContextVar[RequestScope | None] = ContextVar("notebook_routes_scope", 
 @contextmanager
 def request_scope(request: NextRequest, route: str | None = None) -> Iterator[RequestScope]:
     """Make ``request`` the current request while the block runs."""
-    scope = RequestScope(
-        request=request, cookies=MutableRequestCookies(request._cookie_jar()), route=route
-    )
+    scope = RequestScope(request=request, route=route)
     token = _current.set(scope)
     try:
         yield scope

@@ -114,11 +114,22 @@ class Headers:
     __slots__ = ("_pairs", "_readonly")
 
     def __init__(self, init: HeadersInit = None, *, readonly: bool = False) -> None:
-        self._pairs: list[tuple[str, str]] = []
+        self._readonly = readonly
+        if isinstance(init, Headers):  # checked when it was made: copy, do not re-check
+            self._pairs: list[tuple[str, str]] = list(init._pairs)
+            return
+        self._pairs = []
         for name, value in _pairs_from(init):
             name = _check_name(name)
             self._pairs.append((name, _check_value(name, value)))
-        self._readonly = readonly
+
+    @classmethod
+    def _parsed(cls, pairs: list[tuple[str, str]], *, readonly: bool = False) -> Headers:
+        """Headers an HTTP parser has already checked (tornado's): taken as they are."""
+        headers = cls.__new__(cls)
+        headers._pairs = pairs
+        headers._readonly = readonly
+        return headers
 
     @property
     def readonly(self) -> bool:

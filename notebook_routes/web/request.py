@@ -24,7 +24,7 @@ import json as jsonlib
 import re
 from collections.abc import AsyncIterator
 from typing import Any
-from urllib.parse import parse_qsl, quote_plus, urlsplit
+from urllib.parse import SplitResult, parse_qsl, quote_plus, urlsplit
 
 from notebook_routes.web.context import note_dynamic_usage
 from notebook_routes.web.cookies import RequestCookies
@@ -149,9 +149,10 @@ class Request:
                 f"Request url must be absolute, like 'http://127.0.0.1:8123/items/a'; got {url!r}."
             )
         try:
-            parts.port  # noqa: B018 - urlsplit checks the port only when asked
+            port = parts.port  # urlsplit checks the port only when asked
         except ValueError:
             raise ValueError(f"Request url {url!r} has an invalid port.") from None
+        self._parts = (parts, port)  # NextURL takes them apart no further
         path = parts.path or "/"
         query = f"?{parts.query}" if parts.query else ""
         self._url = f"{parts.scheme.lower()}://{parts.netloc}{path}{query}"
@@ -276,12 +277,14 @@ class NextURL:
 
     __slots__ = ("protocol", "host", "hostname", "port", "pathname", "_query", "_params")
 
-    def __init__(self, url: str) -> None:
-        parts = urlsplit(url)
+    def __init__(self, url: str, *, _split: tuple[SplitResult, int | None] | None = None) -> None:
+        parts, port = _split if _split is not None else (urlsplit(url), None)
+        if _split is None:
+            port = parts.port
         self.protocol: str = f"{parts.scheme}:"
         self.host: str = parts.netloc.rpartition("@")[2]
         self.hostname: str = parts.hostname or ""
-        self.port: str = str(parts.port) if parts.port is not None else ""
+        self.port: str = str(port) if port is not None else ""
         self.pathname: str = parts.path or "/"
         self._query = parts.query
         self._params: SearchParams | None = None
@@ -332,7 +335,7 @@ class NextRequest(Request):
         body: bytes | str | BodyStream | None = None,
     ) -> None:
         super().__init__(method, url, headers=headers, body=body)
-        self.next_url = NextURL(self._url)
+        self.next_url = NextURL(self._url, _split=self._parts)
         self._cookies: RequestCookies | None = None
 
     def _cookie_jar(self) -> RequestCookies:

@@ -109,7 +109,9 @@ class Response:
         """
         text = jsonlib.dumps(data, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
         response = cls(text.encode("utf-8"), status=status, headers=headers)
-        if not response.headers.has("content-type"):
+        if headers is None:
+            response.headers._pairs.append(("Content-Type", "application/json"))  # known valid
+        elif not response.headers.has("content-type"):
             response.headers.set("Content-Type", "application/json")
         return response
 
