@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from notebook_routes.routing import RouteError
+from notebook_routes.web.context import handler_loop
 
 ParamValue = str | list[str]
 
@@ -112,8 +113,11 @@ class Handler:
         else:
             # A plain def may block (time.sleep, a database): run it in the worker pool,
             # carrying the request scope along with the context variables.
-            run = functools.partial(contextvars.copy_context().run, self.fn, *args)
-            result = await asyncio.get_running_loop().run_in_executor(None, run)
+            loop = asyncio.get_running_loop()
+            context = contextvars.copy_context()
+            context.run(handler_loop.set, loop)  # so request.json() can wait for the body
+            run = functools.partial(context.run, self.fn, *args)
+            result = await loop.run_in_executor(None, run)
         if inspect.isawaitable(result):  # a def that returned a coroutine
             result = await result
         return result

@@ -310,3 +310,26 @@ def test_a_stale_entry_answers_stale_once_and_regenerates_in_the_background():
         assert fresh.headers["Cache-Control"] == "s-maxage=60, stale-while-revalidate=31535940"
     finally:
         server.stop()
+
+
+def test_a_plain_def_handler_reads_the_body_without_await(live):
+    def POST(request):
+        # A def handler runs on a worker thread: the readers give values, no await needed.
+        return {"json": request.json(), "text": request.text(), "bytes": len(request.body())}
+
+    def PUT(request):
+        form = request.form_data()
+        return {"name": form.get("name")}
+
+    live.app.add("/sync-body", {"POST": POST, "PUT": PUT})
+    got = live.request("POST", "/sync-body", json={"a": [1, 2]})
+    assert (got.status, got.json()) == (
+        200,
+        {"json": {"a": [1, 2]}, "text": '{"a":[1,2]}', "bytes": 11},
+    )
+    assert live.request("PUT", "/sync-body", data={"name": "Zoë"}).json() == {"name": "Zoë"}
+    bad = live.request(
+        "POST", "/sync-body", body="{nope", headers={"Content-Type": "application/json"}
+    )
+    assert bad.status == 400
+    assert "Invalid JSON in request body" in (list(live.app.log)[-1].error or "")

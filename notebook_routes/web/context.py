@@ -17,11 +17,12 @@ server's loop and in plain ``def`` handlers run in a worker thread under
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import asyncio
+from collections.abc import Coroutine, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 from notebook_routes.web.cookies import MutableRequestCookies
 from notebook_routes.web.headers import Headers
@@ -52,7 +53,31 @@ class RequestScope:
         return self._cookies is not None and self._cookies.changed
 
 
+T = TypeVar("T")
+
 _current: ContextVar[RequestScope | None] = ContextVar("notebook_routes_scope", default=None)
+# Set only inside a plain ``def`` handler running on a worker thread: the loop its
+# request's body arrives on, so the body readers can wait for it (see `awaited_here`).
+handler_loop: ContextVar[asyncio.AbstractEventLoop | None] = ContextVar(
+    "notebook_routes_handler_loop", default=None
+)
+
+
+def awaited_here(awaitable: Coroutine[Any, Any, T]) -> T | Coroutine[Any, Any, T]:
+    """`awaitable` itself, or, in a plain ``def`` handler, its value.
+
+    A ``def`` handler runs on a worker thread and cannot ``await``: there the body
+    readers (``request.json()``, ...) wait for the body on the server's loop and return
+    the value. Everywhere else they return the awaitable, as in Next.js.
+    """
+    loop = handler_loop.get()
+    if loop is None:
+        return awaitable
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:  # no loop in this thread: the worker itself
+        return asyncio.run_coroutine_threadsafe(awaitable, loop).result()
+    return awaitable  # an event loop the handler started itself: let it await
 
 
 @contextmanager

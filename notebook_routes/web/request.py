@@ -26,7 +26,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 from urllib.parse import SplitResult, parse_qsl, quote_plus, urlsplit
 
-from notebook_routes.web.context import note_dynamic_usage
+from notebook_routes.web.context import awaited_here, note_dynamic_usage
 from notebook_routes.web.cookies import RequestCookies
 from notebook_routes.web.formdata import FormData, Pairs, parse_form, parse_header_params
 from notebook_routes.web.headers import Headers, HeadersInit
@@ -187,14 +187,15 @@ class Request:
         note_dynamic_usage("request.stream()")
         return aiter(self._body)
 
-    async def body(self) -> bytes:
+    def body(self) -> Any:
+        """The body as bytes: ``await request.body()`` (a plain ``def`` handler: no await)."""
         note_dynamic_usage("request.body()")
-        return await self._body.read()
+        return awaited_here(self._body.read())
 
-    async def text(self) -> str:
+    def text(self) -> Any:
         """The body decoded by the Content-Type's charset (UTF-8 when none is given)."""
         note_dynamic_usage("request.text()")
-        return await self._text()
+        return awaited_here(self._text())
 
     async def _text(self) -> str:
         data = await self._body.read()
@@ -204,9 +205,16 @@ class Request:
         except LookupError:
             raise BadRequest(f"Unknown charset {charset!r} in the request's Content-Type") from None
 
-    async def json(self) -> Any:
-        """The body parsed as JSON; ``BadRequest`` when it is empty or invalid."""
+    def json(self) -> Any:
+        """The body parsed as JSON; ``BadRequest`` when it is empty or invalid.
+
+        ``await request.json()`` in an ``async def`` handler; in a plain ``def`` handler
+        (which runs on a worker thread) ``request.json()`` waits and gives the value.
+        """
         note_dynamic_usage("request.json()")
+        return awaited_here(self._json())
+
+    async def _json(self) -> Any:
         text = await self._text()
         if not text.strip():
             raise BadRequest("Request body is empty: request.json() needs a JSON body")
@@ -219,9 +227,12 @@ class Request:
         except _NotJSON as exc:
             raise BadRequest(f"Invalid JSON in request body: {exc}") from None
 
-    async def form_data(self) -> FormData:
+    def form_data(self) -> Any:
         """The body as a form (urlencoded or multipart); ``BadRequest`` for anything else."""
         note_dynamic_usage("request.form_data()")
+        return awaited_here(self._form_data())
+
+    async def _form_data(self) -> FormData:
         data = await self._body.read()
         try:
             return parse_form(data, self._headers.get("content-type"))
