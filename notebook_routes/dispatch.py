@@ -62,15 +62,42 @@ async def dispatch(app: App, request: NextRequest) -> Response:
         outcome.traceback = traceback.format_exc()
     if request.method == "HEAD":
         _drop_body(response)
-    route = outcome.route
+    entry = _record(
+        outcome.route,
+        response,
+        arrived=arrived,
+        started=started,
+        method=request.method,
+        path=request.next_url.pathname,
+        request_headers=request.headers.raw_items(),
+        outcome=outcome,
+    )
+    if response.body is not None and not isinstance(response.body, (bytes, str)):
+        response.body = _watched(response.body, entry, outcome.route)
+    app.log.append(entry)
+    return response
+
+
+def _record(
+    route: Route | None,
+    response: Response,
+    *,
+    arrived: float,
+    started: float,
+    method: str,
+    path: str,
+    request_headers: list[tuple[str, str]],
+    outcome: Outcome,
+) -> LogEntry:
+    """Count the request on its route and make its log entry."""
     if route is not None:
         route.hits += 1
         if response.status >= 500:
             route.errors += 1
-    entry = LogEntry(
+    return LogEntry(
         time=arrived,
-        method=request.method,
-        path=request.next_url.pathname,
+        method=method,
+        path=path,
         route=route.source if route else None,
         params=outcome.params,
         status=response.status,
@@ -78,13 +105,9 @@ async def dispatch(app: App, request: NextRequest) -> Response:
         cache=outcome.cache,
         error=outcome.error,
         traceback=outcome.traceback,
-        request_headers=request.headers.raw_items(),
+        request_headers=request_headers,
         response_headers=response.headers.raw_items(),
     )
-    if response.body is not None and not isinstance(response.body, (bytes, str)):
-        response.body = _watched(response.body, entry, route)
-    app.log.append(entry)
-    return response
 
 
 def _stream_failed(entry: LogEntry, route: Route | None, exc: BaseException) -> None:
@@ -101,6 +124,8 @@ def _watched(body: Any, entry: LogEntry, route: Route | None) -> Any:
     A sync iterator stays sync (the server runs it on the worker pool) and an async one
     async; closing the wrapper closes `body`, so a disconnect still runs its ``finally``.
     """
+    if isinstance(body, (list, tuple)):
+        return body  # chunks already made: the server checks their types as it writes
     if hasattr(body, "__aiter__"):
 
         async def watched_async() -> Any:
@@ -129,8 +154,6 @@ def _watched(body: Any, entry: LogEntry, route: Route | None) -> Any:
             if close is not None:
                 close()
 
-    if isinstance(body, (list, tuple)):
-        return body  # chunks already made: the server checks their types as it writes
     return watched()
 
 
@@ -163,19 +186,17 @@ def dispatch_cached(
         return None
     if method == "HEAD":
         _drop_body(response)
-    route.hits += 1
+    outcome = Outcome(route, match.params, cache=response.headers.get("x-nextjs-cache"))
     app.log.append(
-        LogEntry(
-            time=arrived,
+        _record(
+            route,
+            response,
+            arrived=arrived,
+            started=started,
             method=method,
             path=path,
-            route=route.source,
-            params=match.params,
-            status=response.status,
-            duration_ms=(time.perf_counter() - started) * 1000.0,
-            cache=response.headers.get("x-nextjs-cache"),
             request_headers=request_headers,
-            response_headers=response.headers.raw_items(),
+            outcome=outcome,
         )
     )
     return response

@@ -64,10 +64,7 @@ def start(
 
 def server() -> Server:
     """The running server, started on 127.0.0.1 if it is not running yet."""
-    srv = _server
-    if srv is not None and srv.running:
-        return srv
-    return start()
+    return running_server() or start()
 
 
 def running_server() -> Server | None:
