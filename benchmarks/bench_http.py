@@ -234,7 +234,10 @@ def main() -> int:
                 load.run(server.url, connections=args.connections, duration=1)  # warm-up
             for n in range(args.rounds):
                 print(f"round {n + 1}/{args.rounds} ...", flush=True)
-                for server in running:
+                # Each round starts with a different server, so no server is always the one
+                # measured first (or right after Kernel Gateway) and the order biases nobody.
+                shift = n % len(running)
+                for server in running[shift:] + running[:shift]:
                     server.results.append(
                         load.run(server.url, connections=args.connections, duration=args.duration)
                     )
