@@ -27,6 +27,7 @@ import secrets
 import socket
 import threading
 import time
+import weakref
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
 from email.utils import formatdate
@@ -121,6 +122,8 @@ class Server:
         self._thread: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._http: HTTPServer | None = None
+        self._waiting: weakref.WeakKeyDictionary[Any, float] = weakref.WeakKeyDictionary()
+        self._sweeper: asyncio.TimerHandle | None = None
         self._startup_error: BaseException | None = None
 
     # -- lifecycle ---------------------------------------------------------------------
@@ -182,8 +185,31 @@ class Server:
             idle_connection_timeout=self.idle_timeout,
             body_timeout=self.idle_timeout,
         )
+        # tornado would arm a timer for every request head (gen.with_timeout, ~7% of a
+        # hello request's time); one sweep over the waiting connections does the same job.
+        self._http.conn_params.header_timeout = None
+        self._waiting = weakref.WeakKeyDictionary()
+        self._sweep()
         self._http.add_sockets(sockets)
         self.port = sockets[0].getsockname()[1]
+
+    def _sweep(self) -> None:
+        """Close connections that have waited longer than idle_timeout for a request head.
+
+        A connection waits from the moment tornado asks for its next request (right after
+        accept, or after the previous answer) until the whole head has arrived, so an idle
+        keep-alive connection and a client trickling partial headers are both closed.
+        """
+        now = time.monotonic()
+        for conn, since in list(self._waiting.items()):
+            stream = conn.stream
+            if stream.closed():
+                self._waiting.pop(conn, None)
+            elif now - since > self.idle_timeout:
+                self._waiting.pop(conn, None)
+                stream.close()
+        interval = min(1.0, self.idle_timeout / 4)
+        self._sweeper = asyncio.get_running_loop().call_later(interval, self._sweep)
 
     def stop(self) -> None:
         """Stop serving and free the port (idempotent)."""
@@ -201,6 +227,8 @@ class Server:
         self._thread = None
 
     async def _shutdown(self) -> None:
+        if self._sweeper is not None:
+            self._sweeper.cancel()
         if self._http is not None:
             self._http.stop()
             try:
@@ -258,6 +286,8 @@ class _Connections(httputil.HTTPServerConnectionDelegate):
     def start_request(
         self, server_conn: object, request_conn: httputil.HTTPConnection
     ) -> httputil.HTTPMessageDelegate:
+        # tornado now waits for this connection's next request head: the sweep's clock starts.
+        self.server._waiting[request_conn] = time.monotonic()
         return _Exchange(self.server, request_conn)
 
 
@@ -283,6 +313,7 @@ class _Exchange(httputil.HTTPMessageDelegate):
     ) -> Any:
         assert isinstance(start_line, httputil.RequestStartLine)  # we are the server side
         server = self.server
+        server._waiting.pop(self.conn, None)  # the head is in: no longer idle
         if len(start_line.path) > server.max_header_size:
             return self._refuse(414)
         if _header_bytes(headers) > server.max_header_size:
@@ -356,6 +387,7 @@ class _Exchange(httputil.HTTPMessageDelegate):
 
     def on_connection_close(self) -> None:
         self.closed = True
+        self.server._waiting.pop(self.conn, None)
         if self.body is not None:
             self.body.fail(ConnectionError("the client closed the connection"))
         if self.read_done is not None and not self.read_done.done():

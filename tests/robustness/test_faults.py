@@ -236,7 +236,9 @@ def test_an_idle_keep_alive_connection_is_closed_by_the_idle_timeout(faulty, no_
         while not answer.endswith(b"ok"):
             answer += sock.recv(4096)
         assert status_of(answer) == 200
+        answered = time.monotonic()
         assert sock.recv(1) == b""  # the server closed it; the 10 s socket timeout bounds this
+        assert time.monotonic() - answered >= IDLE_TIMEOUT_S * 0.9  # ... and not before its time
 
 
 # -- 1,000 malformed requests -----------------------------------------------------------------
