@@ -321,13 +321,22 @@ def test_a_plain_def_handler_reads_the_body_without_await(live):
         form = request.form_data()
         return {"name": form.get("name")}
 
-    live.app.add("/sync-body", {"POST": POST, "PUT": PUT})
+    def PATCH(request):
+        received = 0
+        for chunk in request.stream():  # a plain iterator here; async for in an async def
+            assert isinstance(chunk, bytes)
+            received += len(chunk)
+        return {"received": received}
+
+    live.app.add("/sync-body", {"POST": POST, "PUT": PUT, "PATCH": PATCH})
     got = live.request("POST", "/sync-body", json={"a": [1, 2]})
     assert (got.status, got.json()) == (
         200,
         {"json": {"a": [1, 2]}, "text": '{"a":[1,2]}', "bytes": 11},
     )
     assert live.request("PUT", "/sync-body", data={"name": "Zoë"}).json() == {"name": "Zoë"}
+    big = live.request("PATCH", "/sync-body", body=b"\0" * 250_000)
+    assert big.json() == {"received": 250_000}
     bad = live.request(
         "POST", "/sync-body", body="{nope", headers={"Content-Type": "application/json"}
     )

@@ -18,7 +18,7 @@ server's loop and in plain ``def`` handlers run in a worker thread under
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Coroutine, Iterator
+from collections.abc import AsyncIterator, Coroutine, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -63,6 +63,18 @@ handler_loop: ContextVar[asyncio.AbstractEventLoop | None] = ContextVar(
 )
 
 
+def worker_loop() -> asyncio.AbstractEventLoop | None:
+    """The server's loop when called from a plain ``def`` handler's worker thread, else None."""
+    loop = handler_loop.get()
+    if loop is None:
+        return None
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:  # no loop in this thread: the worker itself
+        return loop
+    return None  # an event loop the handler started itself: it can await
+
+
 def awaited_here(awaitable: Coroutine[Any, Any, T]) -> T | Coroutine[Any, Any, T]:
     """`awaitable` itself, or, in a plain ``def`` handler, its value.
 
@@ -70,14 +82,29 @@ def awaited_here(awaitable: Coroutine[Any, Any, T]) -> T | Coroutine[Any, Any, T
     readers (``request.json()``, ...) wait for the body on the server's loop and return
     the value. Everywhere else they return the awaitable, as in Next.js.
     """
-    loop = handler_loop.get()
+    loop = worker_loop()
     if loop is None:
         return awaitable
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:  # no loop in this thread: the worker itself
-        return asyncio.run_coroutine_threadsafe(awaitable, loop).result()
-    return awaitable  # an event loop the handler started itself: let it await
+    return asyncio.run_coroutine_threadsafe(awaitable, loop).result()
+
+
+def iterated_here(chunks: AsyncIterator[T]) -> AsyncIterator[T] | Iterator[T]:
+    """`chunks` itself, or, in a plain ``def`` handler, a plain iterator over them."""
+    loop = worker_loop()
+    if loop is None:
+        return chunks
+    return _pulled(chunks, loop)
+
+
+def _pulled(chunks: AsyncIterator[T], loop: asyncio.AbstractEventLoop) -> Iterator[T]:
+    async def pull() -> T:
+        return await anext(chunks)
+
+    while True:
+        try:
+            yield asyncio.run_coroutine_threadsafe(pull(), loop).result()
+        except StopAsyncIteration:
+            return
 
 
 @contextmanager

@@ -26,7 +26,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 from urllib.parse import SplitResult, parse_qsl, quote_plus, urlsplit
 
-from notebook_routes.web.context import awaited_here, note_dynamic_usage
+from notebook_routes.web.context import awaited_here, iterated_here, note_dynamic_usage
 from notebook_routes.web.cookies import RequestCookies
 from notebook_routes.web.formdata import FormData, Pairs, parse_form, parse_header_params
 from notebook_routes.web.headers import Headers, HeadersInit
@@ -182,10 +182,10 @@ class Request:
         note_dynamic_usage("request.headers")
         return self._headers
 
-    def stream(self) -> AsyncIterator[bytes]:
-        """The body's chunks as they arrive."""
+    def stream(self) -> Any:
+        """The body's chunks as they arrive: ``async for`` (a plain ``def`` handler: ``for``)."""
         note_dynamic_usage("request.stream()")
-        return aiter(self._body)
+        return iterated_here(aiter(self._body))
 
     def body(self) -> Any:
         """The body as bytes: ``await request.body()`` (a plain ``def`` handler: no await)."""
