@@ -84,6 +84,18 @@ def machine_caveat() -> str:
     )
 
 
+def load_options(doc: str | None, each: str) -> argparse.Namespace:
+    """The options every HTTP benchmark takes: --duration, --rounds (median kept), --connections.
+
+    `each` names what a round measures once ("URL", "server", ...), for the help text.
+    """
+    parser = argparse.ArgumentParser(description=(doc or "").splitlines()[0])
+    parser.add_argument("--duration", type=float, default=5.0, help="seconds per run")
+    parser.add_argument("--rounds", type=int, default=3, help=f"runs per {each} (median kept)")
+    parser.add_argument("--connections", type=int, default=32)
+    return parser.parse_args()
+
+
 def ensure_module(module: str, package: str) -> bool:
     """Import `module`, pip-installing `package` into this venv first if it is missing."""
     import importlib

@@ -16,7 +16,6 @@ and each figure is the median round. If the static route does not answer with
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 from typing import Any
@@ -26,6 +25,7 @@ from _load import (
     Load,
     LoadResult,
     bar_chart,
+    load_options,
     machine_caveat,
     print_table,
     print_targets,
@@ -66,11 +66,7 @@ def cache_header(url: str, path: str) -> str | None:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--duration", type=float, default=5.0, help="seconds per run")
-    parser.add_argument("--rounds", type=int, default=3, help="runs per URL (median kept)")
-    parser.add_argument("--connections", type=int, default=32)
-    args = parser.parse_args()
+    args = load_options(__doc__, "URL")
 
     if SERVER_CORE is not None:  # the server thread (started below) inherits this
         os.sched_setaffinity(0, {SERVER_CORE})

@@ -19,7 +19,6 @@ with p50/p99 latency and the ratios, the targets, and writes results/http.png.
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import sys
@@ -36,6 +35,7 @@ from _load import (
     bar_chart,
     ensure_module,
     free_port,
+    load_options,
     machine_caveat,
     pin_process,
     print_table,
@@ -240,11 +240,7 @@ def start_all(workdir: Path) -> list[Running]:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--duration", type=float, default=5.0, help="seconds per run")
-    parser.add_argument("--rounds", type=int, default=3, help="runs per server (median kept)")
-    parser.add_argument("--connections", type=int, default=32)
-    args = parser.parse_args()
+    args = load_options(__doc__, "server")
 
     load = Load()
     with tempfile.TemporaryDirectory(prefix="bench-http-") as tmp:

@@ -16,7 +16,6 @@ Prints the tables and writes results/scaling_{match,memory,http}.png.
 
 from __future__ import annotations
 
-import argparse
 import gc
 import os
 import sys
@@ -29,6 +28,7 @@ from _load import (
     Load,
     LoadResult,
     bar_chart,
+    load_options,
     machine_caveat,
     print_table,
     print_targets,
@@ -91,11 +91,7 @@ def probe_path(size: int) -> str:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--duration", type=float, default=5.0, help="seconds per HTTP run")
-    parser.add_argument("--rounds", type=int, default=3, help="HTTP runs per size (median kept)")
-    parser.add_argument("--connections", type=int, default=32)
-    args = parser.parse_args()
+    args = load_options(__doc__, "size")
 
     print("RouteTable.match, µs per call (bench_match's routes and timer)\n")
     times = match_times()

@@ -12,7 +12,6 @@ Prints a table and writes results/workers.png.
 
 from __future__ import annotations
 
-import argparse
 import json
 import subprocess
 import sys
@@ -26,6 +25,7 @@ from _load import (
     LoadResult,
     bar_chart,
     free_port,
+    load_options,
     print_table,
     print_targets,
     start_process,
@@ -71,11 +71,7 @@ def answering_processes(url: str, requests: int = 200) -> int:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--duration", type=float, default=5.0, help="seconds per run")
-    parser.add_argument("--rounds", type=int, default=3, help="runs per worker count")
-    parser.add_argument("--connections", type=int, default=32)
-    args = parser.parse_args()
+    args = load_options(__doc__, "worker count")
 
     if not has_workers_option():
         print("serve --workers does not exist yet: nothing measured (no figures are invented).")

@@ -188,7 +188,6 @@ class Server:
         # tornado would arm a timer for every request head (gen.with_timeout, ~7% of a
         # hello request's time); one sweep over the waiting connections does the same job.
         self._http.conn_params.header_timeout = None
-        self._waiting = weakref.WeakKeyDictionary()
         self._sweep()
         self._http.add_sockets(sockets)
         self.port = sockets[0].getsockname()[1]
