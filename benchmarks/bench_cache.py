@@ -32,7 +32,7 @@ from _load import (
 )
 
 from notebook_routes import App, Response, Server
-from notebook_routes.client import send
+from notebook_routes._client import send
 
 TARGET = 1.3
 

@@ -2,6 +2,6 @@
 
 import sys
 
-from notebook_routes.cli import main
+from notebook_routes._cli import main
 
 sys.exit(main())

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import pytest
 
 from notebook_routes import App, Server
-from notebook_routes.client import ClientResponse, send
+from notebook_routes._client import ClientResponse, send
 
 
 @dataclass

@@ -9,7 +9,7 @@ from typing import Any
 
 from jupyter_client.manager import KernelManager
 
-from notebook_routes.client import ClientResponse, send
+from notebook_routes._client import ClientResponse, send
 
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from notebook_routes.config import SegmentConfig
+from notebook_routes._config import SegmentConfig
 from notebook_routes.routing import RouteError
 
 

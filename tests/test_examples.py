@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from notebook_routes.client import ClientResponse, send
-from notebook_routes.loader import route_path
+from notebook_routes._client import ClientResponse, send
+from notebook_routes._loader import route_path
 from tests.kernel import Kernel
 
 APP = Path(__file__).resolve().parent.parent / "notebooks" / "app"

@@ -17,8 +17,8 @@ from typing import Any
 
 import pytest
 
-from notebook_routes.client import send
-from notebook_routes.export import Cell, export_cells, export_command, notebook_cells
+from notebook_routes._client import send
+from notebook_routes._export import Cell, export_cells, export_command, notebook_cells
 from tests.kernel import Kernel
 
 FIXTURE = Path(__file__).resolve().parent / "fixtures" / "routes_notebook.ipynb"

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from notebook_routes.loader import load_app_folder
+from notebook_routes._loader import load_app_folder
 
 
 def write(root: Path, folder: str, source: str) -> Path:

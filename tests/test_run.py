@@ -22,8 +22,8 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-from notebook_routes.client import ClientResponse, send
-from notebook_routes.run import run_notebook
+from notebook_routes._client import ClientResponse, send
+from notebook_routes._run import run_notebook
 
 pytestmark = pytest.mark.timeout(300)
 

@@ -11,7 +11,7 @@ import time
 import pytest
 
 from notebook_routes import App, FakeClock, MemoryCache, Response, Server
-from notebook_routes.client import send
+from notebook_routes._client import send
 
 
 def test_serves_on_loopback_free_port_and_frees_it_on_stop():

@@ -9,9 +9,9 @@
 
 from __future__ import annotations
 
-from notebook_routes.routing.paths import normalize_request_path
-from notebook_routes.routing.patterns import RouteError, RoutePattern, Segment, parse_pattern
-from notebook_routes.routing.table import Conflict, Match, RouteTable
+from notebook_routes.routing._paths import normalize_request_path
+from notebook_routes.routing._patterns import RouteError, RoutePattern, Segment, parse_pattern
+from notebook_routes.routing._table import Conflict, Match, RouteTable
 
 __all__ = [
     "Conflict",

@@ -7,7 +7,7 @@
 
 from __future__ import annotations
 
-from notebook_routes.web.context import (
+from notebook_routes.web._context import (
     NavigationSignal,
     RequestScope,
     cookies,
@@ -21,7 +21,7 @@ from notebook_routes.web.context import (
     request_scope,
     unauthorized,
 )
-from notebook_routes.web.cookies import (
+from notebook_routes.web._cookies import (
     Cookie,
     MutableRequestCookies,
     RequestCookies,
@@ -30,9 +30,9 @@ from notebook_routes.web.cookies import (
     parse_set_cookie,
     serialize_cookie,
 )
-from notebook_routes.web.formdata import FormData, UploadedFile
-from notebook_routes.web.headers import Headers
-from notebook_routes.web.request import (
+from notebook_routes.web._formdata import FormData, UploadedFile
+from notebook_routes.web._headers import Headers
+from notebook_routes.web._request import (
     BadRequest,
     BodyStream,
     NextRequest,
@@ -40,7 +40,7 @@ from notebook_routes.web.request import (
     Request,
     SearchParams,
 )
-from notebook_routes.web.response import NextResponse, NoResponse, Response, coerce_response
+from notebook_routes.web._response import NextResponse, NoResponse, Response, coerce_response
 
 __all__ = [
     "BadRequest",

@@ -8,19 +8,19 @@ import importlib
 import pytest
 
 MODULES = [
-    "notebook_routes.inspector.cache_panel",
-    "notebook_routes.inspector.chart",
-    "notebook_routes.inspector.conflicts_panel",
-    "notebook_routes.inspector.format",
-    "notebook_routes.inspector.live",
-    "notebook_routes.inspector.panel",
-    "notebook_routes.inspector.request_table",
-    "notebook_routes.inspector.requests_panel",
-    "notebook_routes.inspector.routes_panel",
-    "notebook_routes.inspector.rows",
-    "notebook_routes.inspector.snapshot",
-    "notebook_routes.inspector.state",
-    "notebook_routes.inspector.try_panel",
+    "notebook_routes._inspector.cache_panel",
+    "notebook_routes._inspector.chart",
+    "notebook_routes._inspector.conflicts_panel",
+    "notebook_routes._inspector.format",
+    "notebook_routes._inspector.live",
+    "notebook_routes._inspector.panel",
+    "notebook_routes._inspector.request_table",
+    "notebook_routes._inspector.requests_panel",
+    "notebook_routes._inspector.routes_panel",
+    "notebook_routes._inspector.rows",
+    "notebook_routes._inspector.snapshot",
+    "notebook_routes._inspector.state",
+    "notebook_routes._inspector.try_panel",
 ]
 
 

@@ -13,9 +13,9 @@ from typing import Any
 import pytest
 
 from notebook_routes import App
-from notebook_routes.inspector.live import LiveFeed, kernel_loop
-from notebook_routes.inspector.state import InspectorState
-from notebook_routes.log import LogEntry
+from notebook_routes._inspector.live import LiveFeed, kernel_loop
+from notebook_routes._inspector.state import InspectorState
+from notebook_routes._log import LogEntry
 
 
 class Handle:

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from notebook_routes import App
-from notebook_routes.inspector.snapshot import headline, snapshot_html, snapshot_text
-from notebook_routes.inspector.state import InspectorState
-from notebook_routes.log import LogEntry
+from notebook_routes._inspector.snapshot import headline, snapshot_html, snapshot_text
+from notebook_routes._inspector.state import InspectorState
+from notebook_routes._log import LogEntry
 
 
 def handler():

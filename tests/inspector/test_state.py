@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from notebook_routes import App, CacheEntry, FakeClock
-from notebook_routes.inspector.state import NO_ROUTE, InspectorState, Traffic
-from notebook_routes.log import LogEntry
+from notebook_routes._inspector.state import NO_ROUTE, InspectorState, Traffic
+from notebook_routes._log import LogEntry
 
 
 def entry(path: str, status: int = 200, *, route: str | None = None, at: float = 100.0, **kw):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import notebook_routes
 from notebook_routes import App, CacheEntry, FakeClock
-from notebook_routes.tables import CACHE_COLUMNS, cache_table
+from notebook_routes._tables import CACHE_COLUMNS, cache_table
 
 
 def test_cache_table_lists_route_and_data_entries_with_their_state():
@@ -69,7 +69,7 @@ def test_module_functions_act_on_the_default_app():
 
 
 def test_the_inspector_function_survives_importing_the_inspector_package():
-    import notebook_routes.inspector.widget  # noqa: F401  (a submodule import rebinds names)
+    import notebook_routes._inspector.widget  # noqa: F401  (a submodule import rebinds names)
 
     assert callable(notebook_routes.inspector)
     assert notebook_routes.inspector.__module__ == "notebook_routes"

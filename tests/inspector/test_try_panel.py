@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from notebook_routes.inspector.try_panel import fill_path, parse_headers
+from notebook_routes._inspector.try_panel import fill_path, parse_headers
 
 
 @pytest.mark.parametrize(

@@ -13,8 +13,8 @@ from collections.abc import Iterator
 import pytest
 
 from notebook_routes import App, Server
-from notebook_routes.client import send
-from notebook_routes.inspector.widget import TITLES, Inspector
+from notebook_routes._client import send
+from notebook_routes._inspector.widget import TITLES, Inspector
 
 
 def item(request, context):

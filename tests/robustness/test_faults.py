@@ -15,8 +15,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from notebook_routes import App, Response, Server
-from notebook_routes.client import send
-from notebook_routes.log import LogEntry
+from notebook_routes._client import send
+from notebook_routes._log import LogEntry
 from tests.robustness import (
     exchange,
     open_fds,

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 
 from notebook_routes import App, Server
-from notebook_routes.client import send
+from notebook_routes._client import send
 from tests.robustness import exchange, status_of
 
 pytestmark = pytest.mark.timeout(60)

@@ -7,7 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from notebook_routes.web.context import (
+from notebook_routes.web._context import (
     NavigationSignal,
     cookies,
     current_scope,
@@ -20,8 +20,8 @@ from notebook_routes.web.context import (
     request_scope,
     unauthorized,
 )
-from notebook_routes.web.headers import Headers
-from notebook_routes.web.request import NextRequest
+from notebook_routes.web._headers import Headers
+from notebook_routes.web._request import NextRequest
 
 URL = "http://127.0.0.1:8123/items/a?x=1"
 

@@ -5,7 +5,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from notebook_routes.web.cookies import (
+from notebook_routes.web._cookies import (
     EPOCH,
     Cookie,
     MutableRequestCookies,
@@ -16,7 +16,7 @@ from notebook_routes.web.cookies import (
     parse_set_cookie,
     serialize_cookie,
 )
-from notebook_routes.web.headers import Headers
+from notebook_routes.web._headers import Headers
 
 HTTP_DATE = r"[A-Z][a-z]{2}, \d\d [A-Z][a-z]{2} \d{4} \d\d:\d\d:\d\d GMT"
 

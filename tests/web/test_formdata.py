@@ -4,7 +4,7 @@ import asyncio
 
 import pytest
 
-from notebook_routes.web.formdata import (
+from notebook_routes.web._formdata import (
     FormData,
     UploadedFile,
     parse_form,

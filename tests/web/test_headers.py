@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from notebook_routes.web.headers import Headers
+from notebook_routes.web._headers import Headers
 
 
 def test_names_are_case_insensitive() -> None:

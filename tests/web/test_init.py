@@ -4,9 +4,9 @@ import importlib
 import inspect
 
 import notebook_routes.web as web
-from notebook_routes.web import context
+from notebook_routes.web import _context as context
 
-MODULES = ("context", "cookies", "formdata", "headers", "request", "response")
+MODULES = ("_context", "_cookies", "_formdata", "_headers", "_request", "_response")
 
 
 def test_all_is_sorted_and_names_public_objects_of_the_web_modules() -> None:

@@ -7,10 +7,10 @@ from typing import Any, TypeVar
 
 import pytest
 
-from notebook_routes.web.cookies import Cookie
-from notebook_routes.web.formdata import UploadedFile
-from notebook_routes.web.headers import Headers
-from notebook_routes.web.request import (
+from notebook_routes.web._cookies import Cookie
+from notebook_routes.web._formdata import UploadedFile
+from notebook_routes.web._headers import Headers
+from notebook_routes.web._request import (
     BadRequest,
     BodyStream,
     NextRequest,

@@ -4,8 +4,8 @@ from collections.abc import AsyncIterator, Iterator
 
 import pytest
 
-from notebook_routes.web.headers import Headers
-from notebook_routes.web.response import NextResponse, NoResponse, Response, coerce_response
+from notebook_routes.web._headers import Headers
+from notebook_routes.web._response import NextResponse, NoResponse, Response, coerce_response
 
 
 def test_json_is_compact_utf8_with_exactly_application_json() -> None:  # observed content type

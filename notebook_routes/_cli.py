@@ -1,0 +1,127 @@
+"""The command line: ``notebook-routes serve|run|export`` (also ``python -m notebook_routes``)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import threading
+from collections.abc import Sequence
+
+from notebook_routes._loader import load_app_folder
+from notebook_routes._server import Server
+from notebook_routes._summary import describe
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="notebook-routes",
+        description="Next.js App Router route handlers, in Python.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    serve = commands.add_parser(
+        "serve",
+        help="serve an app/ folder of route.py files",
+        description="Serve every DIR/**/route.py with Next.js route-handler semantics.",
+    )
+    serve.add_argument("folder", metavar="DIR", help="the app/ folder")
+    serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=3000, help="port (default 3000; 0 = any free)")
+    serve.add_argument("--token", default=None, help="bearer token required from clients")
+    serve.add_argument(
+        "--workers", type=int, default=1, help="processes sharing the port (default 1)"
+    )
+    serve.add_argument(
+        "--strict",
+        action="store_true",
+        help="refuse to start if any route file fails to load or any route conflicts",
+    )
+    run = commands.add_parser(
+        "run",
+        help="run a notebook in a kernel, headless, and serve its routes",
+        description=(
+            "Run every code cell of NOTEBOOK in a python3 kernel, report the cells that fail, "
+            "then serve the notebook's routes until interrupted."
+        ),
+    )
+    run.add_argument("notebook", metavar="NOTEBOOK", help="the .ipynb file")
+    run.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    run.add_argument("--port", type=int, default=3000, help="port (default 3000; 0 = any free)")
+    run.add_argument(
+        "--timeout",
+        type=float,
+        default=120.0,
+        help="seconds a cell may run before it is interrupted (default 120)",
+    )
+    export = commands.add_parser(
+        "export",
+        help="write a notebook's %%%%route cells as an app/ folder of route.py files",
+        description=(
+            "Write every %%route cell of NOTEBOOK as DIR/<folders>/route.py, with the "
+            "notebook globals the routes use carried over, for `notebook-routes serve DIR`."
+        ),
+    )
+    export.add_argument("notebook", metavar="NOTEBOOK", help="the .ipynb file")
+    export.add_argument("--out", required=True, metavar="DIR", help="the folder to write")
+    export.add_argument(
+        "--force", action="store_true", help="write into DIR even if it is not empty"
+    )
+    return parser
+
+
+def _serve(args: argparse.Namespace) -> int:
+    app, problems = load_app_folder(args.folder)
+    for problem in problems:
+        print(f"error: {problem}", file=sys.stderr)
+    origins = {route.source: route.origin for route in app.routes}
+    for conflict in app.conflicts:
+        files = ", ".join(str(origins.get(source)) for source in conflict.routes)
+        print(f"{conflict.level}: {conflict.message} ({files})", file=sys.stderr)
+    has_errors = problems or any(c.level == "error" for c in app.conflicts)
+    if args.strict and has_errors:
+        print("notebook-routes: not starting (--strict)", file=sys.stderr)
+        return 1
+    if args.workers < 1:
+        print("error: --workers must be at least 1", file=sys.stderr)
+        return 2
+    sockets = None
+    if args.workers > 1:
+        from tornado.netutil import bind_sockets
+        from tornado.process import fork_processes
+
+        # Bind once, then fork: the kernel spreads connections over the processes.
+        sockets = bind_sockets(args.port, args.host)
+        fork_processes(args.workers)
+    server = Server(app, host=args.host, port=args.port, token=args.token, sockets=sockets)
+    server.start()
+    if server.token_generated:
+        print(f"clients must send 'Authorization: Bearer {server.token}'", flush=True)
+    for route in app.routes:
+        print(describe(route, server.url), flush=True)
+    print(f"notebook-routes serving {args.folder} at {server.url}", flush=True)
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.stop()
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if args.command == "serve":
+        return _serve(args)
+    # Imported here: they need Jupyter (nbformat, jupyter_client), which `serve` does not.
+    if args.command == "run":
+        from notebook_routes._run import run_notebook
+
+        return run_notebook(args.notebook, host=args.host, port=args.port, timeout=args.timeout)
+    if args.command == "export":
+        from notebook_routes._export import export_command
+
+        return export_command(args.notebook, args.out, force=args.force)
+    raise AssertionError(args.command)  # argparse rejects unknown commands
+
+
+if __name__ == "__main__":
+    sys.exit(main())

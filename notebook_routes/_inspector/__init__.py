@@ -1,0 +1,43 @@
+"""The inspector: routes, conflicts, requests, cache and a request builder, live in a notebook.
+
+``%routes`` displays it and ``notebook_routes.inspector()`` returns it. `state` holds
+plain data; one module per panel draws it; `widget.Inspector` puts the tabs together.
+Importing this package imports no widgets: `ipywidgets` loads with the first inspector.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from notebook_routes._inspector.state import InspectorState
+
+if TYPE_CHECKING:
+    from notebook_routes._inspector.widget import Inspector
+
+_shared: Inspector | None = None
+
+
+def inspector() -> Inspector:
+    """The inspector of the default app (one live instance, shown again on each call)."""
+    global _shared
+    from notebook_routes._inspector.live import kernel_loop
+    from notebook_routes._inspector.widget import Inspector
+    from notebook_routes._runtime import default_app, running_server
+
+    stale = _shared is None or _shared.closed or _shared.app is not default_app()
+    if stale or (_shared.feed.loop is None and kernel_loop() is not None):
+        _shared = Inspector(default_app(), server=running_server)
+    else:
+        _shared.refresh()
+    return _shared
+
+
+def __getattr__(name: str) -> Any:
+    if name == "Inspector":  # imported on demand: it pulls in ipywidgets
+        from notebook_routes._inspector.widget import Inspector
+
+        return Inspector
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+__all__ = ["Inspector", "InspectorState", "inspector"]

@@ -1,0 +1,188 @@
+"""The inspector as static HTML and text: what nbconvert, GitHub and a terminal show.
+
+A saved notebook has no kernel behind its widgets, so the inspector's display also
+carries this picture of the moment it was drawn (the live widget wins where widgets run).
+
+>>> from notebook_routes import App
+>>> from notebook_routes._inspector.state import InspectorState
+>>> app = App()
+>>> route = app.add("/api/hello", {"GET": lambda: "hi"})
+>>> state = InspectorState(app)
+>>> changed = state.refresh()
+>>> print(snapshot_text(state))
+notebook-routes inspector: 1 route, 0 conflicts, 0 requests logged, 0 cache entries
+pattern     methods  rendering  revalidate  cell  hits  errors  conflict
+/api/hello  GET      ƒ dynamic  —                 0     0
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from notebook_routes._inspector.format import (
+    MONO,
+    MUTED,
+    age_text,
+    cache_html,
+    clock_text,
+    duration_text,
+    esc,
+    params_text,
+    revalidate_text,
+    size_text,
+    status_html,
+)
+from notebook_routes._inspector.state import InspectorState, RouteRow
+
+RECENT = 20  # requests shown in the snapshot
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+def headline(state: InspectorState) -> str:
+    errors = sum(1 for c in state.conflicts if c.level == "error")
+    overlaps = len(state.conflicts) - errors
+    parts = [_plural(len(state.routes), "route"), _plural(errors, "conflict")]
+    if overlaps:
+        parts.append(_plural(overlaps, "overlap"))
+    parts.append(f"{_plural(len(state.requests), 'request')} logged")
+    parts.append(f"{len(state.cache)} cache {'entry' if len(state.cache) == 1 else 'entries'}")
+    return "notebook-routes inspector: " + ", ".join(parts)
+
+
+def _text_table(header: Sequence[str], rows: list[list[str]]) -> str:
+    widths = [max(len(str(x)) for x in col) for col in zip(header, *rows, strict=True)]
+    lines = [
+        "  ".join(str(cell).ljust(w) for cell, w in zip(line, widths, strict=True)).rstrip()
+        for line in [list(header), *rows]
+    ]
+    return "\n".join(lines)
+
+
+def snapshot_text(state: InspectorState) -> str:
+    lines = [headline(state)]
+    if state.routes:
+        lines.append(
+            _text_table(
+                ["pattern", "methods", "rendering", "revalidate", "cell", "hits", "errors"]
+                + ["conflict"],
+                [
+                    [
+                        r.pattern,
+                        " ".join(r.methods),
+                        r.label,
+                        revalidate_text(r.revalidate),
+                        r.cell or "",
+                        str(r.hits),
+                        str(r.errors),
+                        r.conflict or "",
+                    ]
+                    for r in state.routes
+                ],
+            )
+        )
+    for c in state.conflicts:
+        lines.append(f"{'conflict' if c.level == 'error' else 'note'}: {c.message}")
+    return "\n".join(lines)
+
+
+def _table(header: Sequence[str], rows: list[list[str]]) -> str:
+    th = "".join(
+        f'<th style="text-align:left;padding:2px 10px 2px 0">{esc(h)}</th>' for h in header
+    )
+    body = "".join(
+        "<tr>" + "".join(f'<td style="padding:2px 10px 2px 0">{c}</td>' for c in row) + "</tr>"
+        for row in rows
+    )
+    return f'<table style="{MONO};border-collapse:collapse"><tr>{th}</tr>{body}</table>'
+
+
+def snapshot_html(
+    state: InspectorState, *, link: Callable[[RouteRow], str | None] = lambda r: None
+) -> str:
+    """Routes, conflicts, the newest requests and the cache, as one static block."""
+    parts = [f"<b>{esc(headline(state))}</b>"]
+    route_rows = []
+    for r in state.routes:
+        href = link(r)
+        pattern = f'<a href="{esc(href)}">{esc(r.pattern)}</a>' if href else esc(r.pattern)
+        route_rows.append(
+            [
+                pattern,
+                esc(" ".join(r.methods)),
+                esc(r.label),
+                esc(revalidate_text(r.revalidate)),
+                esc(r.cell or ""),
+                str(r.hits),
+                str(r.errors),
+                esc(r.conflict or ""),
+            ]
+        )
+    parts.append("<h4>Routes</h4>")
+    parts.append(
+        _table(
+            ["pattern", "methods", "rendering", "revalidate", "cell", "hits", "errors", "conflict"],
+            route_rows,
+        )
+        if route_rows
+        else "<p>No routes.</p>"
+    )
+    if state.conflicts:
+        parts.append("<h4>Conflicts</h4><ul>")
+        for c in state.conflicts:
+            colour = "#cf222e" if c.level == "error" else MUTED
+            parts.append(
+                f'<li style="color:{colour}"><code>{esc(c.message)}</code> '
+                f"({esc(', '.join(c.routes))})</li>"
+            )
+        parts.append("</ul>")
+    recent = list(reversed(state.requests))[:RECENT]
+    parts.append(
+        f"<h4>Requests <small>(newest {len(recent)} of {len(state.requests)})</small></h4>"
+    )
+    parts.append(
+        _table(
+            ["time", "method", "path", "route", "params", "status", "duration", "cache"],
+            [
+                [
+                    clock_text(e.time),
+                    esc(e.method),
+                    esc(e.path),
+                    esc(e.route or "—"),
+                    esc(params_text(e.params)),
+                    status_html(e.status),
+                    duration_text(e.duration_ms),
+                    cache_html(e.cache),
+                ]
+                for e in (row.entry for row in recent)
+            ],
+        )
+        if recent
+        else "<p>No requests yet.</p>"
+    )
+    if state.cache:
+        parts.append("<h4>Cache</h4>")
+        parts.append(
+            _table(
+                ["path", "route", "state", "age", "period", "hits", "tags", "size"],
+                [
+                    [
+                        esc(c.key),
+                        esc(c.route or ""),
+                        c.state,
+                        age_text(c.age_s),
+                        esc(revalidate_text(c.revalidate)),
+                        str(c.hits),
+                        esc(", ".join(c.tags)),
+                        size_text(c.size_bytes),
+                    ]
+                    for c in state.cache
+                ],
+            )
+        )
+    return f'<div class="notebook-routes-inspector">{"".join(parts)}</div>'
+
+
+__all__ = ["headline", "snapshot_html", "snapshot_text"]

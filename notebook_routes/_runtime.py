@@ -1,0 +1,128 @@
+"""The default `App` and its server: what the notebook functions act on.
+
+`start()` binds the server (once); `server()` returns it, starting it if needed.
+The port comes from `port=`, else ``NOTEBOOK_ROUTES_PORT``, else any free port.
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import threading
+from typing import Any
+
+from notebook_routes._app import App, Route
+from notebook_routes.cache._data import set_default_store
+from notebook_routes._client import ClientResponse, HeadersInit, check_target, send
+from notebook_routes._server import Server
+
+_app = App()
+set_default_store(_app.cache)  # cached() and fetch() outside a request use the default app's
+_server: Server | None = None
+_lock = threading.Lock()
+# Kernel shutdown ends the process; stopping first closes connections cleanly.
+atexit.register(lambda: stop())
+
+
+def default_app() -> App:
+    """The `App` that `%%route` cells and the module functions register into."""
+    return _app
+
+
+def _port_from_env() -> int:
+    value = os.environ.get("NOTEBOOK_ROUTES_PORT", "").strip()
+    if not value:
+        return 0
+    if not value.isdigit() or not 0 <= int(value) <= 65535:
+        raise ValueError(f"NOTEBOOK_ROUTES_PORT must be a port number, not {value!r}")
+    return int(value)
+
+
+def start(
+    host: str = "127.0.0.1",
+    port: int | None = None,
+    *,
+    token: str | None = None,
+    max_body_size: int | None = None,
+) -> Server:
+    """Start the server for the default app (a no-op returning it if it is running)."""
+    global _server
+    with _lock:
+        if _server is not None and _server.running:
+            return _server
+        options: dict[str, Any] = {}
+        if max_body_size is not None:
+            options["max_body_size"] = max_body_size
+        chosen = _port_from_env() if port is None else port
+        srv = Server(_app, host=host, port=chosen, token=token, **options)
+        srv.start()
+        if srv.token_generated:
+            print(f"notebook-routes: {srv.url} needs 'Authorization: Bearer {srv.token}'")
+        _server = srv
+        return srv
+
+
+def server() -> Server:
+    """The running server, started on 127.0.0.1 if it is not running yet."""
+    return running_server() or start()
+
+
+def running_server() -> Server | None:
+    """The running server, or None: for readers (the inspector) that must not start one."""
+    srv = _server
+    return srv if srv is not None and srv.running else None
+
+
+def stop() -> None:
+    """Stop the server and free its port; routes stay registered."""
+    global _server
+    with _lock:
+        if _server is not None:
+            _server.stop()
+            _server = None
+
+
+def remove(path: str) -> Route:
+    """Delete the route registered at `path` (as written in its cell)."""
+    return _app.remove(path)
+
+
+def request(
+    method: str,
+    path: str,
+    *,
+    headers: HeadersInit = None,
+    json: Any = None,
+    data: Any = None,
+    body: bytes | str | None = None,
+    cookies: dict[str, str] | None = None,
+) -> ClientResponse:
+    """Send a real HTTP request to the server and return `.status`, `.headers`, `.text`, ...
+
+    >>> r = request("GET", "/api/hello")     # doctest: +SKIP
+    >>> r.status, r.json()                   # doctest: +SKIP
+    (200, {'message': 'Hello World'})
+    """
+    check_target(method, path)  # before the server starts: a bad call changes nothing
+    srv = server()
+    return send(
+        srv.url,
+        method,
+        path,
+        headers=headers,
+        json=json,
+        data=data,
+        body=body,
+        cookies=cookies,
+        token=srv.token,
+    )
+
+
+def revalidate_path(path: str) -> bool:
+    """Drop the default app's cached answer for `path`; the next request renders anew."""
+    return _app.revalidate_path(path)
+
+
+def revalidate_tag(tag: str) -> list[str]:
+    """Drop every cached route answer and data entry tagged `tag`."""
+    return _app.revalidate_tag(tag)

@@ -1,0 +1,110 @@
+"""The route table, request log, cache and conflicts as pandas DataFrames (pandas imported
+on first use)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from notebook_routes._app import App
+
+ROUTE_COLUMNS = [
+    "pattern",
+    "methods",
+    "rendering",
+    "revalidate",
+    "dynamic",
+    "params",
+    "cell",
+    "hits",
+    "errors",
+    "conflict",
+]
+LOG_COLUMNS = [
+    "time",
+    "method",
+    "path",
+    "route",
+    "params",
+    "status",
+    "duration_ms",
+    "cache",
+    "error",
+]
+
+
+def routes_table(app: App) -> pd.DataFrame:
+    import pandas as pd
+
+    rows: list[dict[str, Any]] = []
+    for route in app.routes:
+        conflicts = [c.message for c in app.conflicts if route.source in c.routes]
+        rows.append(
+            {
+                "pattern": route.source,
+                "methods": " ".join(route.methods),
+                "rendering": route.rendering,
+                "revalidate": route.config.revalidate,
+                "dynamic": route.config.dynamic,
+                "params": ", ".join(route.pattern.param_names),
+                "cell": route.origin,
+                "hits": route.hits,
+                "errors": route.errors,
+                "conflict": "; ".join(conflicts),
+            }
+        )
+    return pd.DataFrame(rows, columns=ROUTE_COLUMNS)
+
+
+def request_log(app: App) -> pd.DataFrame:
+    import pandas as pd
+
+    rows = [
+        {
+            "time": pd.Timestamp(entry.time, unit="s"),
+            "method": entry.method,
+            "path": entry.path,
+            "route": entry.route,
+            "params": entry.params,
+            "status": entry.status,
+            "duration_ms": round(entry.duration_ms, 3),
+            "cache": entry.cache,
+            "error": entry.error,
+        }
+        for entry in app.log
+    ]
+    return pd.DataFrame(rows, columns=LOG_COLUMNS)
+
+
+CACHE_COLUMNS = ["path", "route", "state", "age_s", "revalidate", "hits", "tags", "size_bytes"]
+
+
+def cache_table(app: App) -> pd.DataFrame:
+    """Cached route answers (keyed by path) and data entries (keyed by function or URL)."""
+    import pandas as pd
+
+    rows = [
+        {
+            "path": entry.key,
+            "route": entry.route,
+            "state": "stale" if entry.stale else "fresh",
+            "age_s": round(entry.age_s, 3),
+            "revalidate": entry.revalidate,
+            "hits": entry.hits,
+            "tags": list(entry.tags),
+            "size_bytes": entry.size_bytes,
+        }
+        for entry in app.cache.entries()
+    ]
+    return pd.DataFrame(rows, columns=CACHE_COLUMNS)
+
+
+def conflicts_table(app: App) -> pd.DataFrame:
+    import pandas as pd
+
+    rows = [
+        {"level": c.level, "message": c.message, "routes": list(c.routes)} for c in app.conflicts
+    ]
+    return pd.DataFrame(rows, columns=["level", "message", "routes"])

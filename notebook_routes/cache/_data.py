@@ -1,0 +1,150 @@
+"""The data cache: `cached()` for any Python function, and what `fetch()` shares with it.
+
+Entries live in the same store as cached routes (kind "data"), so the inspector shows
+both and `revalidate_tag` drops both. A data access made while a route renders adds its
+tags to that route's entry, as Next.js tags a page with the fetches it made.
+
+>>> from notebook_routes.cache._store import MemoryCache
+>>> calls = []
+>>> @cached(revalidate=60, tags=["posts"])
+... def posts(n):
+...     calls.append(n)
+...     return list(range(n))
+>>> with using_store(MemoryCache()):
+...     posts(3), posts(3), len(calls)
+([0, 1, 2], [0, 1, 2], 1)
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import Any, TypeVar
+
+from notebook_routes.cache._store import CacheEntry, CacheStore, MemoryCache
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+_render_tags: ContextVar[list[str] | None] = ContextVar("notebook_routes_tags", default=None)
+_store: ContextVar[CacheStore | None] = ContextVar("notebook_routes_store", default=None)
+_fallback: list[CacheStore] = [MemoryCache()]
+
+
+@contextmanager
+def collecting_tags() -> Iterator[list[str]]:
+    """Collect the tags of every data access made inside (one route render)."""
+    tags: list[str] = []
+    token = _render_tags.set(tags)
+    try:
+        yield tags
+    finally:
+        _render_tags.reset(token)
+
+
+def note_tags(tags: Iterable[str]) -> None:
+    sink = _render_tags.get()
+    if sink is not None:
+        sink.extend(tags)
+
+
+@contextmanager
+def using_store(store: CacheStore) -> Iterator[CacheStore]:
+    """Make `store` the data cache for the code inside (dispatch does this per request)."""
+    token = _store.set(store)
+    try:
+        yield store
+    finally:
+        _store.reset(token)
+
+
+def set_default_store(store: CacheStore) -> None:
+    """The store used outside any request: the default app's (set by the runtime)."""
+    _fallback[0] = store
+
+
+def current_store() -> CacheStore:
+    store = _store.get()  # not `or`: an empty store is falsy
+    return store if store is not None else _fallback[0]
+
+
+def check_revalidate(value: Any, *, what: str) -> float | bool | None:
+    if value is None or value is False:
+        return value
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and value >= 0:
+        return value
+    raise ValueError(f"{what} revalidate must be False, 0 or a number of seconds, not {value!r}")
+
+
+def check_tags(tags: Any, *, what: str) -> tuple[str, ...]:
+    if isinstance(tags, (str, bytes)) or not isinstance(tags, Iterable):
+        raise TypeError(f"{what} tags must be a list of non-empty str, not {tags!r}")
+    tags = tuple(tags)
+    if not all(isinstance(t, str) and t for t in tags):
+        raise TypeError(f"{what} tags must be a list of non-empty str, not {list(tags)!r}")
+    return tags
+
+
+def cached(revalidate: float | bool | None = None, tags: Iterable[str] = ()) -> Callable[[F], F]:
+    """Cache a function's results by its arguments (Next.js's ``unstable_cache``).
+
+    ``revalidate=N`` recomputes a result older than N seconds on the next call;
+    ``tags`` let `revalidate_tag` drop the results. Works for ``def`` and ``async def``.
+    """
+    period = check_revalidate(revalidate, what="cached()")
+    tag_list = check_tags(tags, what="cached()")
+    if period == 0:
+        raise ValueError("cached(revalidate=0) would never cache; leave the function undecorated")
+
+    def decorate(fn: F) -> F:
+        if not callable(fn):
+            raise TypeError(f"cached() decorates a function, not {type(fn).__name__}")
+        name = f"{fn.__module__}.{fn.__qualname__}"
+
+        def key_of(args: tuple[Any, ...], kwargs: dict[str, Any]) -> str:
+            return f"cached {name}{args!r}{sorted(kwargs.items())!r}"
+
+        def lookup(key: str) -> CacheEntry | None:
+            note_tags(tag_list)
+            entry = current_store().get(key)
+            return entry if entry is not None and not entry.stale else None
+
+        def keep(key: str, value: Any) -> None:
+            current_store().set(
+                CacheEntry(
+                    key=key,
+                    kind="data",
+                    value=value,
+                    route=name,
+                    revalidate=period or False,
+                    tags=tag_list,
+                )
+            )
+
+        if inspect.iscoroutinefunction(fn):
+
+            @functools.wraps(fn)
+            async def async_wrapper(*args: Any, **kwargs: Any) -> Any:
+                key = key_of(args, kwargs)
+                if (entry := lookup(key)) is not None:
+                    return entry.value
+                value = await fn(*args, **kwargs)
+                keep(key, value)
+                return value
+
+            return async_wrapper  # type: ignore[return-value]
+
+        @functools.wraps(fn)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            key = key_of(args, kwargs)
+            if (entry := lookup(key)) is not None:
+                return entry.value
+            value = fn(*args, **kwargs)
+            keep(key, value)
+            return value
+
+        return wrapper  # type: ignore[return-value]
+
+    return decorate

@@ -1,0 +1,366 @@
+"""Static rendering, ISR and prerendering of route handlers, as Next.js 15+ does them (SPEC §10).
+
+A route's GET is *static* when the route exports no POST/PUT/PATCH/DELETE and no OPTIONS
+of its own, and one of: ``dynamic`` is ``"force-static"`` or ``"error"``; ``revalidate`` is
+``False`` or a positive number; ``generate_static_params`` exists. Everything else is
+dynamic, including a plain GET with no config.
+
+Static answers are rendered with build-time inputs (no headers, cookies or query), kept
+in the app's cache under their pathname, and served with ``x-nextjs-cache`` and
+``Cache-Control``. Under ``dynamic = "auto"`` a render that touches a dynamic API makes
+the route dynamic instead (Next.js's "Dynamic server usage" bail-out); under
+``dynamic = "error"`` it refuses the route.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from typing import TYPE_CHECKING, Any, Literal
+from urllib.parse import quote
+
+from notebook_routes.cache._data import collecting_tags, using_store
+from notebook_routes.cache._store import ONE_YEAR_S, CacheEntry
+from notebook_routes._log import LogEntry
+from notebook_routes.routing import RouteError
+from notebook_routes.web._request import NextRequest
+from notebook_routes.web._response import Response, encode_chunk
+
+if TYPE_CHECKING:
+    from notebook_routes._app import App, Route
+    from notebook_routes._dispatch import Outcome
+
+Rendering = Literal["static", "isr", "dynamic"]
+Progress = Callable[[int, int], None]
+NOT_STATIC = ("POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+NOT_FOUND_TEXT = "404: This page could not be found."
+BUILD_ORIGIN = "http://localhost"
+
+
+def _period(route: Route) -> float | None:
+    value = route.config.revalidate
+    if value is None or value is False or value == 0:  # False == 0 in Python: test False first
+        return None
+    return value
+
+
+def is_static_candidate(route: Route) -> bool:
+    """Whether the route's GET is static by its exports alone (before any prerender)."""
+    config = route.config
+    if route.kind != "route" or "GET" not in route.handlers:
+        return False
+    if any(method in route.handlers for method in NOT_STATIC):
+        return False
+    if config.dynamic == "force-dynamic":
+        return False
+    if config.revalidate is not False and config.revalidate == 0:  # False == 0 in Python
+        return False
+    return (
+        config.dynamic in ("force-static", "error")
+        or config.revalidate is False
+        or _period(route) is not None
+        or route.generate_static_params is not None
+    )
+
+
+def rendering(route: Route) -> Rendering:
+    if route.bailout is not None or not is_static_candidate(route):
+        return "dynamic"
+    return "isr" if _period(route) else "static"
+
+
+def cache_control(route: Route) -> str:
+    """``s-maxage=31536000``, or with a period N ``s-maxage=N, stale-while-revalidate=<1y-N>``."""
+    period = _period(route)
+    if period is None:
+        return f"s-maxage={ONE_YEAR_S}"
+    seconds = int(period) if float(period).is_integer() else period
+    return f"s-maxage={seconds}, stale-while-revalidate={ONE_YEAR_S - seconds}"
+
+
+def build_path(route: Route, params: Mapping[str, Any]) -> str:
+    """The URL path of one param set: ``/items/[slug]`` + ``{"slug": "a"}`` -> ``/items/a``."""
+    parts: list[str] = []
+    for segment in route.pattern.segments:
+        if segment.kind == "static":
+            parts.append(quote(segment.name, safe="!$&'()*+,;=:@.~-_"))
+            continue
+        value = params.get(segment.name)
+        if segment.kind == "dynamic":
+            if not isinstance(value, str) or not value:
+                raise RouteError(
+                    f"generate_static_params() for route {route.source} must give "
+                    f'"{segment.name}" as a non-empty str, not {value!r}.'
+                )
+            parts.append(quote(value, safe=""))
+            continue
+        if value is None and segment.kind == "optional_catch_all":
+            continue
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value):
+            raise RouteError(
+                f"generate_static_params() for route {route.source} must give "
+                f'"{segment.name}" as a list of str, not {value!r}.'
+            )
+        if not value and segment.kind == "catch_all":
+            raise RouteError(
+                f'generate_static_params() for route {route.source} gives an empty "{segment.name}"'
+                f", but a catch-all needs at least one segment."
+            )
+        parts.extend(quote(v, safe="") for v in value)
+    return "/" + "/".join(parts)
+
+
+async def collect_body(body: Any) -> bytes:
+    """A response body as bytes, reading a stream to its end (a cache keeps whole bodies)."""
+    if body is None:
+        return b""
+    if isinstance(body, bytes):
+        return body
+    if hasattr(body, "__aiter__"):
+        return b"".join([encode_chunk(chunk) async for chunk in body])
+    loop = asyncio.get_running_loop()
+    chunks = await loop.run_in_executor(None, list, body)  # a sync generator may block
+    return b"".join(encode_chunk(chunk) for chunk in chunks)
+
+
+RenderFn = Callable[["Route", NextRequest, dict[str, Any], "Outcome"], Awaitable[Response]]
+
+
+class RouteCache:
+    """Serves static routes from the app's cache; renders, coalesces and regenerates them."""
+
+    def __init__(self, app: App, render: RenderFn, new_outcome: Callable[[], Outcome]) -> None:
+        self.app = app
+        self._render_fn = render
+        self._new_outcome = new_outcome
+        self._inflight: dict[str, asyncio.Future[tuple[CacheEntry | None, Response]]] = {}
+        self._regenerating: set[str] = set()
+        self._last_error: dict[str, str | None] = {}  # why a path's render was not cached
+
+    # -- rendering ---------------------------------------------------------------------
+
+    async def _render(
+        self, route: Route, path: str, params: dict[str, Any], origin: str = BUILD_ORIGIN
+    ) -> tuple[CacheEntry | None, Response, Outcome]:
+        """One render with build-time inputs; an entry only for a clean 2xx answer."""
+        request = NextRequest("GET", origin + path)  # no headers, cookies or query
+        outcome = self._new_outcome()
+        # Data accessed while rendering goes to this app's cache and tags this entry.
+        with using_store(self.app.cache), collecting_tags() as tags:
+            response = await self._render_fn(route, request, params, outcome)
+            body = await collect_body(response.body)
+        response.body = body
+        if outcome.error is not None or not 200 <= response.status < 300:
+            return None, response, outcome
+        headers = [
+            (name, value)
+            for name, value in response.headers.raw_items()
+            if name.lower() not in ("date", "content-length")
+        ]
+        entry = CacheEntry(
+            key=path,
+            kind="route",
+            body=body,
+            status=response.status,
+            headers=headers,
+            route=route.source,
+            revalidate=_period(route) or False,
+            tags=tuple(dict.fromkeys(tags)),
+        )
+        return entry, response, outcome
+
+    def _dynamic_usage(self, route: Route, outcome: Outcome) -> str | None:
+        if route.config.dynamic == "force-static" or not outcome.dynamic_usage:
+            return None
+        return outcome.dynamic_usage[0]
+
+    def _refusal(self, route: Route, api: str) -> RouteError:
+        return RouteError(
+            f'Route {route.pattern.url_path} with `dynamic = "error"` couldn\'t be rendered '
+            f"statically because it used `{api}`."
+        )
+
+    async def static_params(self, route: Route) -> list[dict[str, Any]]:
+        generate = route.generate_static_params
+        if generate is None:
+            return []
+        try:
+            listed = generate()
+            if inspect.isawaitable(listed):
+                listed = await listed
+        except Exception as exc:  # the user's function: one clear line, nothing registered
+            raise RouteError(
+                f"generate_static_params() for route {route.source} raised "
+                f"{type(exc).__name__}: {exc}. Nothing was registered."
+            ) from exc
+        if not isinstance(listed, (list, tuple)) or not all(isinstance(p, Mapping) for p in listed):
+            raise RouteError(
+                f"generate_static_params() for route {route.source} must return a list of "
+                f"param dicts such as [{{'slug': 'a'}}], not {listed!r}."
+            )
+        return [dict(p) for p in listed]
+
+    async def prerender(self, route: Route, progress: Progress | None = None) -> list[CacheEntry]:
+        """The notebook's ``next build`` for one route: entries to install, or none.
+
+        Sets ``route.bailout`` when a render under ``"auto"`` used a dynamic API;
+        raises `RouteError` for a ``dynamic = "error"`` violation or a failed render.
+        """
+        if not is_static_candidate(route):
+            return []
+        listed = await self.static_params(route)
+        route.static_paths = frozenset(build_path(route, p) for p in listed)
+        if route.pattern.is_dynamic:
+            todo = [(build_path(route, p), p) for p in listed]
+        else:
+            todo = [(build_path(route, {}), {})]
+        entries = []
+        for done, (path, params) in enumerate(todo, start=1):
+            entry, _, outcome = await self._render(route, path, params)
+            api = self._dynamic_usage(route, outcome)
+            if api is not None:
+                if route.config.dynamic == "error":
+                    raise self._refusal(route, api)
+                route.bailout = f"used `{api}` while prerendering"
+                return []
+            if entry is None:
+                raise RouteError(
+                    f"Prerendering {path} (route {route.source}) failed: "
+                    f"{outcome.error or 'the handler answered ' + str(_.status)}. Nothing was "
+                    f"registered; fix the handler or make the route dynamic "
+                    f'(dynamic = "force-dynamic").'
+                )
+            entries.append(entry)
+            if progress is not None:
+                progress(done, len(todo))
+        return entries
+
+    # -- serving -----------------------------------------------------------------------
+
+    def _answer(self, route: Route, entry: CacheEntry, state: str) -> Response:
+        headers = [
+            *entry.headers,
+            ("x-nextjs-cache", state),
+            ("Cache-Control", cache_control(route)),
+        ]
+        return Response(entry.body or None, status=entry.status, headers=headers)
+
+    def answer_cached(
+        self, route: Route, path: str, params: dict[str, Any], origin: str
+    ) -> Response | None:
+        """The stored answer for `path` (HIT, or STALE while one regeneration starts), if any.
+
+        Synchronous and request-free, so the server can answer a HIT before it builds a
+        `NextRequest` at all; it must run on the server's loop (a STALE schedules a task).
+        """
+        entry = self.app.cache.get(path)
+        if entry is None or entry.route != route.source:
+            return None
+        state = "HIT"
+        if entry.stale:
+            state = "STALE"
+            self._regenerate_in_background(route, path, params, origin)
+        return self._answer(route, entry, state)
+
+    async def serve(
+        self,
+        route: Route,
+        path: str,
+        params: dict[str, Any],
+        request: NextRequest,
+        outcome: Outcome,
+        dynamic: Callable[[], Awaitable[Response]],
+    ) -> Response:
+        """Answer a GET/HEAD of a static route: HIT, STALE (and regenerate) or MISS."""
+        cached = self.answer_cached(route, path, params, request.next_url.origin)
+        if cached is not None:
+            outcome.cache = cached.headers.get("x-nextjs-cache")
+            return cached
+
+        if route.pattern.is_dynamic and not route.config.dynamic_params:
+            if route.static_paths is None:
+                listed = await self.static_params(route)
+                route.static_paths = frozenset(build_path(route, p) for p in listed)
+            if path not in route.static_paths:
+                return Response(NOT_FOUND_TEXT, status=404)
+
+        entry, response = await self._render_once(route, path, params, request.next_url.origin)
+        if route.bailout is not None:
+            return await dynamic()  # the render used a dynamic API: answer as a dynamic route
+        if entry is None:
+            outcome.error = self._last_error.get(path)
+            return Response(response.body or None, status=response.status, headers=response.headers)
+        outcome.cache = "MISS"
+        return self._answer(route, entry, "MISS")
+
+    async def _render_once(
+        self, route: Route, path: str, params: dict[str, Any], origin: str
+    ) -> tuple[CacheEntry | None, Response]:
+        """Concurrent requests for a path with no entry run the handler once (coalescing)."""
+        pending = self._inflight.get(path)
+        if pending is not None:
+            return await asyncio.shield(pending)
+        future: asyncio.Future[tuple[CacheEntry | None, Response]] = (
+            asyncio.get_running_loop().create_future()
+        )
+        self._inflight[path] = future
+        try:
+            entry, response, outcome = await self._render(route, path, params, origin)
+            api = self._dynamic_usage(route, outcome)
+            if api is not None:
+                if route.config.dynamic == "error":
+                    entry, response = None, Response(str(self._refusal(route, api)), status=500)
+                    self._last_error[path] = str(self._refusal(route, api))
+                else:
+                    route.bailout = f"used `{api}`"
+                    entry = None
+            elif entry is not None:
+                self.app.cache.set(entry)
+            else:
+                self._last_error[path] = outcome.error
+            future.set_result((entry, response))
+            return entry, response
+        except BaseException as exc:
+            future.set_exception(exc)
+            raise
+        finally:
+            del self._inflight[path]
+
+    def _regenerate_in_background(
+        self, route: Route, path: str, params: dict[str, Any], origin: str
+    ) -> None:
+        if path in self._regenerating:
+            return  # exactly one regeneration per path at a time
+        self._regenerating.add(path)
+        asyncio.ensure_future(self._regenerate(route, path, params, origin))
+
+    async def _regenerate(
+        self, route: Route, path: str, params: dict[str, Any], origin: str
+    ) -> None:
+        try:
+            entry, response, outcome = await self._render(route, path, params, origin)
+            if entry is not None and self.app.get(route.source) is route:
+                self.app.cache.set(entry)
+                return
+            # A failed regeneration keeps serving the last good body; the log says why.
+            self.app.log.append(
+                LogEntry(
+                    time=time.time(),
+                    method="GET",
+                    path=path,
+                    route=route.source,
+                    params=params,
+                    status=response.status,
+                    duration_ms=0.0,
+                    cache="REVALIDATE",
+                    error=f"Regenerating {path} failed, still serving the last good body: "
+                    f"{outcome.error or 'status ' + str(response.status)}",
+                    traceback=outcome.traceback,
+                )
+            )
+        finally:
+            self._regenerating.discard(path)
