@@ -164,18 +164,8 @@ def explain(req: Request, nxt: Answer, ours: Answer, aspects: list[Aspect]) -> l
             "next-internal",
             *left,
         )
-    if left and nxt.status == 409 and nxt.body == b"Server Action unavailable.":
-        take(
-            "POST with a form content type on a page path: Next.js 409 'Server Action "
-            "unavailable.'",
-            "next-internal",
-            *left,
-        )
     if left and req.target.startswith("/_next/"):
         take("/_next/ paths: Next.js's own asset namespace", "next-internal", *left)
-    if left and "next-action" in req.raw.lower().split(b"\r\n\r\n")[0].decode("latin-1"):
-        if status or find("body"):
-            take("Next-Action header: Next.js server-action handling", "next-internal", *left)
     if left and nxt.status == 431 and head_size > 16 * 1024 and ours.status != 431:
         take(
             "request head over 16 KiB: Node.js answers 431, ours accepts up to 64 KiB "
@@ -426,6 +416,16 @@ def explain(req: Request, nxt: Answer, ours: Answer, aspects: list[Aspect]) -> l
         and req.route in ("/items", "/api/chat", "/api/webhook", "/api/form")
     ):
         take("request body decoding (charset parameter, BOM, bad UTF-8)", "known-bug", *left)
+    if left and nxt.status == 409 and nxt.body == b"Server Action unavailable.":
+        take(
+            "POST with a form content type on a page path: Next.js 409 'Server Action "
+            "unavailable.'",
+            "next-internal",
+            *left,
+        )
+    if left and "next-action" in req.raw.lower().split(b"\r\n\r\n")[0].decode("latin-1"):
+        if status or find("body"):
+            take("Next-Action header: Next.js server-action handling", "next-internal", *left)
     if left:
         take(_signature(req, nxt, ours, left), "unexplained", *left)
     return causes
