@@ -1,10 +1,11 @@
 """Turning the text of a ``%%route`` cell into handlers, without IPython.
 
-Two forms (SPEC §3):
+Two forms (the magic line that says which is read by `notebook_routes._cell_source`):
 
 - **body form** (methods on the magic line): the cell is the body of
-  ``async def HANDLER(request, context)`` with ``params`` bound to the resolved dict,
-  so ``await`` and ``return`` work and line numbers in tracebacks are the cell's own;
+  ``async def HANDLER(request, context)`` with ``params = await context.params`` bound
+  first (the template of `_cell_source`, which the export writes too), so ``await`` and
+  ``return`` work and line numbers in tracebacks are the cell's own;
 - **module form** (no method): the cell runs like a ``route.py`` module, in a namespace
   of its own, and what it defines is the route's namespace.
 
@@ -26,6 +27,8 @@ import itertools
 import linecache
 from collections.abc import Callable, Mapping
 from typing import Any
+
+from notebook_routes._cell_source import handler_module
 
 _counter = itertools.count(1)
 
@@ -91,18 +94,9 @@ def body_handler(
 ) -> Callable[..., Any]:
     """Compile a body-form cell into ``async def name(request, context)``."""
     filename = _filename(body, filename)
-    tree = _parse(body, filename)
-    template = ast.parse(
-        "async def __handler__(request, context):\n    params = dict(context.params)\n"
-    )
-    function = template.body[0]
-    assert isinstance(function, ast.AsyncFunctionDef)  # the template above, not user input
-    function.name = name
-    function.body = [*function.body, *tree.body]
-    # The template's own lines sit at 1-2 and never fail; the cell's keep their numbers.
-    ast.fix_missing_locations(template)
+    module = handler_module(name, _parse(body, filename))
     try:
-        code = compile(template, filename, "exec")
+        code = compile(module, filename, "exec")
     except SyntaxError as exc:  # e.g. `yield` mixed with `return value`
         raise CellError(
             f"SyntaxError in the cell, line {exc.lineno}: {exc.msg}. Nothing was registered."

@@ -133,40 +133,50 @@ def send(
 ) -> ClientResponse:
     """Send one request to `base_url` + `path` and read the whole answer."""
     check_target(method, path)
-    given = [json is not None, data is not None, body is not None]
-    if sum(given) > 1:
-        raise TypeError("pass at most one of json=, data= and body=")
     out = Headers(headers)
-    payload: bytes | None = None
-    if json is not None:
-        payload = jsonlib.dumps(json, separators=(",", ":")).encode()
-        if "content-type" not in out:
-            out.set("Content-Type", "application/json")
-    elif data is not None:
-        if isinstance(data, Mapping):
-            payload = urlencode(data, doseq=True).encode()
-            if "content-type" not in out:
-                out.set("Content-Type", "application/x-www-form-urlencoded")
-        elif isinstance(data, (bytes, str)):
-            payload = data.encode() if isinstance(data, str) else data
-        else:
-            raise TypeError(f"data must be a dict, str or bytes, not {type(data).__name__}")
-    elif body is not None:
-        if not isinstance(body, (bytes, str)):
-            raise TypeError(f"body must be str or bytes, not {type(body).__name__}")
-        payload = body.encode() if isinstance(body, str) else body
+    payload = _payload(out, json=json, data=data, body=body)
     if cookies:
         out.append("Cookie", "; ".join(f"{k}={quote(str(v), safe='')}" for k, v in cookies.items()))
     if token and "authorization" not in out:
         out.set("Authorization", f"Bearer {token}")
+    return _exchange(base_url, method.upper(), path, out, payload, timeout)
 
+
+def _payload(out: Headers, *, json: Any, data: Any, body: Any) -> bytes | None:
+    """The request body from one of json=, data= or body=; sets its Content-Type if unset."""
+    given = [json is not None, data is not None, body is not None]
+    if sum(given) > 1:
+        raise TypeError("pass at most one of json=, data= and body=")
+    if json is not None:
+        if "content-type" not in out:
+            out.set("Content-Type", "application/json")
+        return jsonlib.dumps(json, separators=(",", ":")).encode()
+    if data is not None:
+        if isinstance(data, Mapping):
+            if "content-type" not in out:
+                out.set("Content-Type", "application/x-www-form-urlencoded")
+            return urlencode(data, doseq=True).encode()
+        if isinstance(data, (bytes, str)):
+            return data.encode() if isinstance(data, str) else data
+        raise TypeError(f"data must be a dict, str or bytes, not {type(data).__name__}")
+    if body is not None:
+        if not isinstance(body, (bytes, str)):
+            raise TypeError(f"body must be str or bytes, not {type(body).__name__}")
+        return body.encode() if isinstance(body, str) else body
+    return None
+
+
+def _exchange(
+    base_url: str, method: str, path: str, out: Headers, payload: bytes | None, timeout: float
+) -> ClientResponse:
+    """One request and its whole answer on a fresh connection, timed from connecting."""
     parts = urlsplit(base_url)
     connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=timeout)
     started = time.perf_counter()
     try:
         # Non-ASCII characters go out percent-encoded as UTF-8, as a browser sends them.
         target = quote(path, safe="".join(map(chr, range(0x21, 0x7F))))
-        connection.putrequest(method.upper(), target, skip_accept_encoding=True)
+        connection.putrequest(method, target, skip_accept_encoding=True)
         for name, value in out.raw_items():
             connection.putheader(name, value)
         if payload is not None and "content-length" not in out:
@@ -176,7 +186,7 @@ def send(
         content = answer.read()
         elapsed_ms = (time.perf_counter() - started) * 1000.0
         return ClientResponse(
-            method.upper(),
+            method,
             base_url + path,
             answer.status,
             answer.reason,

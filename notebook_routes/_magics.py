@@ -17,10 +17,19 @@ from IPython.core.magic_arguments import argument, magic_arguments, parse_argstr
 from IPython.display import display
 
 from notebook_routes import _runtime as runtime
-from notebook_routes._app import METHODS, Route
+from notebook_routes._app import Route
+from notebook_routes._cell_source import (
+    METHODS_HELP,
+    PAGE_PATH_HELP,
+    PATH_HELP,
+    LineError,
+    MagicLine,
+    page_markup,
+    route_line,
+)
 from notebook_routes._cells import CellError, body_handler, module_namespace
-from notebook_routes.routing import RouteError
 from notebook_routes._summary import describe
+from notebook_routes.routing import RouteError
 
 
 def _line_for(route: Route) -> dict[str, str]:
@@ -101,62 +110,41 @@ class RouteMagics(Magics):
         return self.shell.compile.cache(cell, self._cell_number())
 
     @magic_arguments()
-    @argument(
-        "methods",
-        nargs="*",
-        metavar="METHOD",
-        help=(
-            "GET HEAD POST PUT PATCH DELETE OPTIONS. With methods, the cell is the body of an "
-            "async handler with request, context and params in scope. Without, the cell is a "
-            "route.py module exporting GET, POST, ... and segment config."
-        ),
-    )
-    @argument("path", metavar="PATH", help="an App Router path such as /items/[slug]")
+    @argument("methods", nargs="*", metavar="METHOD", help=METHODS_HELP)
+    @argument("path", metavar="PATH", help=PATH_HELP)
     @cell_magic
     def route(self, line: str, cell: str) -> None:
         """Define a route handler: ``%%route GET /items/[slug]``, then the handler's body."""
-        args = parse_argstring(self.route, line)
-        path = args.path
-        methods = [m.upper() for m in args.methods]
-        if path.upper() in METHODS:
-            # argparse took the last method for PATH: say what is missing, before the cell
-            # is compiled as a module (whose error would be about the code instead).
-            raise UsageError(
-                f"The PATH is missing in %%route {line.strip()}: write it after the methods, "
-                f"as in %%route {' '.join([*methods, path.upper()])} /api/hello."
-            )
-        unknown = [m for m in methods if m not in METHODS]
-        if unknown:
-            raise UsageError(
-                f"Unknown HTTP method {unknown[0]!r} in %%route {line.strip()}: "
-                f"use one or more of {' '.join(METHODS)} before the path."
-            )
-        app = runtime.default_app()
-        notebook = self.shell.user_ns
+        args = parse_argstring(self.route, line)  # argparse's own errors: `%%route --x`
         try:
-            if methods:
-                handler = body_handler(
-                    cell, name="_".join(methods), notebook=notebook, filename=self._filename(cell)
-                )
-                existing = app.get(path)
-                namespace = (
-                    dict(existing.namespace) if existing and existing.kind == "route" else {}
-                )
-                namespace.update({method: handler for method in methods})
-            else:
-                namespace = module_namespace(cell, notebook=notebook, filename=self._filename(cell))
-            route = _register(path, namespace, origin=self._origin())
-        except (RouteError, CellError, TypeError) as exc:
+            magic = route_line(args.methods, args.path, line=line)
+            route = _register(magic.path, self._namespace(magic, cell), origin=self._origin())
+        except (LineError, RouteError, CellError, TypeError) as exc:
             raise UsageError(str(exc)) from None
         _report(route)
 
+    def _namespace(self, magic: MagicLine, cell: str) -> dict[str, Any]:
+        """The route's namespace: a module-form cell's own, or the handlers a body adds."""
+        notebook = self.shell.user_ns
+        filename = self._filename(cell)
+        if magic.form == "module":
+            return module_namespace(cell, notebook=notebook, filename=filename)
+        handler = body_handler(
+            cell, name="_".join(magic.methods), notebook=notebook, filename=filename
+        )
+        # Cells for one PATH with different methods add up, as route.py functions do.
+        existing = runtime.default_app().get(magic.path)
+        namespace = dict(existing.namespace) if existing and existing.kind == "route" else {}
+        namespace.update({method: handler for method in magic.methods})
+        return namespace
+
     @magic_arguments()
-    @argument("path", help="the page's path, such as /about")
+    @argument("path", help=PAGE_PATH_HELP)
     @cell_magic
     def page(self, line: str, cell: str) -> None:
         """Define a page (HTML, GET only): ``%%page /about`` then the HTML."""
         args = parse_argstring(self.page, line)
-        markup = cell.rstrip("\n")  # the cell's own last newline is not part of the page
+        markup = page_markup(cell)
 
         async def GET() -> str:
             return markup

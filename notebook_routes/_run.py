@@ -30,7 +30,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
-from notebook_routes._export import NotebookError, notebook_cells
+from notebook_routes._cell_source import split_cell
+from notebook_routes._export import Cell, NotebookError, notebook_cells
 
 DEFAULT_PORT = 3000
 DEFAULT_TIMEOUT_S = 120.0
@@ -123,6 +124,23 @@ class HeadlessKernel:
             user_expressions=user_expressions or {},
         )
         result = Execution()
+        self._relay_until_idle(msg_id, result, timeout, on_text, on_display)
+        result.reply = self._reply(msg_id)
+        if result.reply.get("status") == "error":
+            evalue = _one_line(result.reply.get("evalue", ""))
+            ename = result.reply.get("ename", "Error")
+            result.error = f"{ename}: {evalue}" if evalue else ename
+        return result
+
+    def _relay_until_idle(
+        self,
+        msg_id: str,
+        result: Execution,
+        timeout: float,
+        on_text: Callable[[str], None] | None,
+        on_display: Callable[[str], None] | None,
+    ) -> None:
+        """Relay the cell's output until the kernel is idle; interrupt it after `timeout`."""
         deadline = time.monotonic() + timeout
         interrupted_at: float | None = None
         while True:
@@ -152,13 +170,7 @@ class HeadlessKernel:
             elif kind in ("display_data", "execute_result") and on_display:
                 on_display(content["data"].get("text/plain", ""))
             elif kind == "status" and content["execution_state"] == "idle":
-                break
-        result.reply = self._reply(msg_id)
-        if result.reply.get("status") == "error":
-            evalue = _one_line(result.reply.get("evalue", ""))
-            ename = result.reply.get("ename", "Error")
-            result.error = f"{ename}: {evalue}" if evalue else ename
-        return result
+                return
 
     def _reply(self, msg_id: str) -> dict[str, Any]:
         deadline = time.monotonic() + REPLY_TIMEOUT_S
@@ -193,6 +205,39 @@ class HeadlessKernel:
             self.manager.cleanup_resources()
 
 
+def _run_cells(
+    kernel: HeadlessKernel,
+    cells: list[Cell],
+    *,
+    timeout: float,
+    relay: Callable[[str], None],
+    show: Callable[[str], None],
+    err: TextIO,
+) -> None:
+    """Run the notebook's cells in order; a cell that fails is one line on `err`."""
+    for cell in cells:
+        if not cell.source.strip() or _is_load_extension(cell.source):
+            continue
+        try:
+            ran = kernel.execute(
+                cell.source,
+                timeout=timeout,
+                on_text=relay,
+                on_display=show if _is_route_cell(cell.source) else None,
+            )
+        except KernelLost as exc:
+            raise KernelLost(f"{exc} while running cell {cell.number}") from None
+        if ran.timed_out:
+            print(
+                f"error: cell {cell.number}: interrupted after {timeout:g} s (--timeout)",
+                file=err,
+            )
+        elif ran.error:
+            print(f"error: cell {cell.number}: {ran.error}", file=err)
+        elif ran.stderr:
+            err.write(ran.stderr)
+
+
 @contextmanager
 def _stop_on_signals(stop: threading.Event) -> Iterator[None]:
     """SIGINT and SIGTERM set `stop`, so every wait can end cleanly and shut the kernel down."""
@@ -211,7 +256,7 @@ def _stop_on_signals(stop: threading.Event) -> Iterator[None]:
 
 def _is_route_cell(source: str) -> bool:
     # Their displays are the route lines; other cells' displays (tables, plots) stay unseen.
-    return source.lstrip().startswith(("%%route", "%%page"))
+    return split_cell(source) is not None
 
 
 def _is_load_extension(source: str) -> bool:
@@ -266,27 +311,7 @@ def run_notebook(
             if started.error:
                 print(f"error: cannot start the server on {host}:{port}: {started.error}", file=err)
                 return 1
-            for cell in cells:
-                if not cell.source.strip() or _is_load_extension(cell.source):
-                    continue
-                try:
-                    ran = kernel.execute(
-                        cell.source,
-                        timeout=timeout,
-                        on_text=relay,
-                        on_display=show if _is_route_cell(cell.source) else None,
-                    )
-                except KernelLost as exc:
-                    raise KernelLost(f"{exc} while running cell {cell.number}") from None
-                if ran.timed_out:
-                    print(
-                        f"error: cell {cell.number}: interrupted after {timeout:g} s (--timeout)",
-                        file=err,
-                    )
-                elif ran.error:
-                    print(f"error: cell {cell.number}: {ran.error}", file=err)
-                elif ran.stderr:
-                    err.write(ran.stderr)
+            _run_cells(kernel, cells, timeout=timeout, relay=relay, show=show, err=err)
             show(f"notebook-routes running {notebook} at {kernel.evaluate(URL)}")
             while not stop.wait(POLL_S):
                 if not kernel.alive:

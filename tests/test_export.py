@@ -1,7 +1,8 @@
-"""`notebook-routes export NOTEBOOK.ipynb --out DIR` (SPEC §13, issue 3 item 11).
+"""`notebook-routes export NOTEBOOK.ipynb --out DIR`: each `%%route` cell as a route.py file.
 
-The end-to-end test runs the fixture notebook in a real kernel, exports it, serves the
-folder with the real `notebook-routes serve`, and expects the same answers from both.
+The exported folder, served by `notebook-routes serve`, must answer as the kernel did. The
+end-to-end tests run a notebook in a real kernel, export it, serve the folder with the real
+`notebook-routes serve`, and expect the same answers from both.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import re
 import subprocess
 import sys
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -76,16 +78,22 @@ def app_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def export_run(app_dir: Path) -> subprocess.CompletedProcess[str]:
+    return export(FIXTURE, app_dir)
+
+
+def export(notebook: Path, out: Path) -> subprocess.CompletedProcess[str]:
+    """The real command line, in a process of its own."""
     return subprocess.run(
-        [sys.executable, "-m", "notebook_routes", "export", str(FIXTURE), "--out", str(app_dir)],
+        [sys.executable, "-m", "notebook_routes", "export", str(notebook), "--out", str(out)],
         capture_output=True,
         text=True,
         timeout=120,
     )
 
 
-@pytest.fixture(scope="module")
-def serve_url(app_dir: Path, export_run: subprocess.CompletedProcess[str]) -> Iterator[str]:
+@contextmanager
+def serving(app_dir: Path) -> Iterator[str]:
+    """`notebook-routes serve app_dir` on a free port; yields its URL once every file loaded."""
     stderr = app_dir.parent / "serve-stderr.txt"
     process = subprocess.Popen(
         [sys.executable, "-m", "notebook_routes", "serve", str(app_dir), "--port", "0"],
@@ -108,10 +116,52 @@ def serve_url(app_dir: Path, export_run: subprocess.CompletedProcess[str]) -> It
         process.wait(10)
 
 
+@pytest.fixture(scope="module")
+def serve_url(app_dir: Path, export_run: subprocess.CompletedProcess[str]) -> Iterator[str]:
+    with serving(app_dir) as url:
+        yield url
+
+
 @pytest.mark.timeout(300)
 @pytest.mark.parametrize(("method", "path", "kwargs"), REQUESTS)
 def test_exported_folder_answers_as_the_kernel_did(kernel_url, serve_url, method, path, kwargs):
     assert answer(serve_url, method, path, kwargs) == answer(kernel_url, method, path, kwargs)
+
+
+CATCH_ALL = (
+    "%%route GET /docs/[...slug]\n"
+    "return {'params': params, 'type': type(params).__name__, "
+    "'slug': type(params['slug']).__name__}"
+)
+
+
+@pytest.mark.timeout(300)
+def test_a_body_form_cell_and_its_route_py_get_the_same_params_for_a_catch_all(tmp_path):
+    import nbformat
+    from nbformat.v4 import new_code_cell, new_notebook
+
+    notebook = tmp_path / "docs.ipynb"
+    cells = [new_code_cell("%load_ext notebook_routes"), new_code_cell(CATCH_ALL)]
+    nbformat.write(new_notebook(cells=cells), str(notebook))
+    path = "/docs/guide/getting%20started/intro"
+    kernel = Kernel()
+    try:
+        for cell in notebook_cells(notebook):
+            kernel.ok(cell.source)
+        from_kernel = kernel.http("GET", path)
+    finally:
+        kernel.shutdown()
+    ran = export(notebook, tmp_path / "app")
+    assert ran.returncode == 0, ran.stderr
+    with serving(tmp_path / "app") as url:
+        from_export = send(url, "GET", path)
+    expected = {
+        "params": {"slug": ["guide", "getting started", "intro"]},
+        "type": "dict",
+        "slug": "list",
+    }
+    assert (from_kernel.status, from_kernel.json()) == (200, expected)
+    assert (from_export.status, from_export.json()) == (200, expected)
 
 
 def test_export_prints_one_line_per_file(app_dir, export_run):

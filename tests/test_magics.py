@@ -1,4 +1,4 @@
-"""`%%route` cells in a real kernel (SPEC §3, §12), answered over real HTTP."""
+"""`%%route` cells in a real kernel, answered over real HTTP; `%request` and `request()` too."""
 
 from __future__ import annotations
 

@@ -103,12 +103,23 @@ def snapshot_html(
     state: InspectorState, *, link: Callable[[RouteRow], str | None] = lambda r: None
 ) -> str:
     """Routes, conflicts, the newest requests and the cache, as one static block."""
-    parts = [f"<b>{esc(headline(state))}</b>"]
-    route_rows = []
+    parts = [
+        f"<b>{esc(headline(state))}</b>",
+        _routes_html(state, link),
+        _conflicts_html(state),
+        _requests_html(state),
+        _cache_html(state),
+    ]
+    return f'<div class="notebook-routes-inspector">{"".join(parts)}</div>'
+
+
+def _routes_html(state: InspectorState, link: Callable[[RouteRow], str | None]) -> str:
+    """The Routes table; a pattern is a link where `link` gives one (routes without params)."""
+    rows = []
     for r in state.routes:
         href = link(r)
         pattern = f'<a href="{esc(href)}">{esc(r.pattern)}</a>' if href else esc(r.pattern)
-        route_rows.append(
+        rows.append(
             [
                 pattern,
                 esc(" ".join(r.methods)),
@@ -120,69 +131,67 @@ def snapshot_html(
                 esc(r.conflict or ""),
             ]
         )
-    parts.append("<h4>Routes</h4>")
-    parts.append(
-        _table(
-            ["pattern", "methods", "rendering", "revalidate", "cell", "hits", "errors", "conflict"],
-            route_rows,
+    header = ["pattern", "methods", "rendering", "revalidate", "cell", "hits", "errors"]
+    table = _table([*header, "conflict"], rows) if rows else "<p>No routes.</p>"
+    return "<h4>Routes</h4>" + table
+
+
+def _conflicts_html(state: InspectorState) -> str:
+    """The Conflicts list (errors in red, notes muted); nothing when there are none."""
+    if not state.conflicts:
+        return ""
+    items = []
+    for c in state.conflicts:
+        colour = "#cf222e" if c.level == "error" else MUTED
+        items.append(
+            f'<li style="color:{colour}"><code>{esc(c.message)}</code> '
+            f"({esc(', '.join(c.routes))})</li>"
         )
-        if route_rows
-        else "<p>No routes.</p>"
-    )
-    if state.conflicts:
-        parts.append("<h4>Conflicts</h4><ul>")
-        for c in state.conflicts:
-            colour = "#cf222e" if c.level == "error" else MUTED
-            parts.append(
-                f'<li style="color:{colour}"><code>{esc(c.message)}</code> '
-                f"({esc(', '.join(c.routes))})</li>"
-            )
-        parts.append("</ul>")
+    return "<h4>Conflicts</h4><ul>" + "".join(items) + "</ul>"
+
+
+def _requests_html(state: InspectorState) -> str:
+    """The newest `RECENT` requests, newest first."""
     recent = list(reversed(state.requests))[:RECENT]
-    parts.append(
-        f"<h4>Requests <small>(newest {len(recent)} of {len(state.requests)})</small></h4>"
-    )
-    parts.append(
-        _table(
-            ["time", "method", "path", "route", "params", "status", "duration", "cache"],
-            [
-                [
-                    clock_text(e.time),
-                    esc(e.method),
-                    esc(e.path),
-                    esc(e.route or "—"),
-                    esc(params_text(e.params)),
-                    status_html(e.status),
-                    duration_text(e.duration_ms),
-                    cache_html(e.cache),
-                ]
-                for e in (row.entry for row in recent)
-            ],
-        )
-        if recent
-        else "<p>No requests yet.</p>"
-    )
-    if state.cache:
-        parts.append("<h4>Cache</h4>")
-        parts.append(
-            _table(
-                ["path", "route", "state", "age", "period", "hits", "tags", "size"],
-                [
-                    [
-                        esc(c.key),
-                        esc(c.route or ""),
-                        c.state,
-                        age_text(c.age_s),
-                        esc(revalidate_text(c.revalidate)),
-                        str(c.hits),
-                        esc(", ".join(c.tags)),
-                        size_text(c.size_bytes),
-                    ]
-                    for c in state.cache
-                ],
-            )
-        )
-    return f'<div class="notebook-routes-inspector">{"".join(parts)}</div>'
+    heading = f"<h4>Requests <small>(newest {len(recent)} of {len(state.requests)})</small></h4>"
+    if not recent:
+        return heading + "<p>No requests yet.</p>"
+    rows = [
+        [
+            clock_text(e.time),
+            esc(e.method),
+            esc(e.path),
+            esc(e.route or "—"),
+            esc(params_text(e.params)),
+            status_html(e.status),
+            duration_text(e.duration_ms),
+            cache_html(e.cache),
+        ]
+        for e in (row.entry for row in recent)
+    ]
+    header = ["time", "method", "path", "route", "params", "status", "duration", "cache"]
+    return heading + _table(header, rows)
+
+
+def _cache_html(state: InspectorState) -> str:
+    """The Cache table; nothing when the cache is empty."""
+    if not state.cache:
+        return ""
+    rows = [
+        [
+            esc(c.key),
+            esc(c.route or ""),
+            c.state,
+            age_text(c.age_s),
+            esc(revalidate_text(c.revalidate)),
+            str(c.hits),
+            esc(", ".join(c.tags)),
+            size_text(c.size_bytes),
+        ]
+        for c in state.cache
+    ]
+    header = ["path", "route", "state", "age", "period", "hits", "tags", "size"]
+    return "<h4>Cache</h4>" + _table(header, rows)
 
 
 __all__ = ["headline", "snapshot_html", "snapshot_text"]

@@ -33,6 +33,14 @@ from dataclasses import dataclass
 from typing import Any, Generic, Literal, TypeVar
 from urllib.parse import unquote
 
+from notebook_routes.routing._conflicts import (
+    Conflict,
+    both_catch_alls,
+    optional_specificity,
+    same_path,
+    shadowed,
+    slug_names,
+)
 from notebook_routes.routing._patterns import RoutePattern
 
 __all__ = ["Conflict", "Match", "RouteTable"]
@@ -42,19 +50,6 @@ Kind = Literal["route", "page"]
 _KINDS = ("route", "page")
 _Key = tuple[str, str]  # (source, kind): a route and a page may share a folder (and conflict)
 _Step = tuple[str, str]  # (segment kind, decoded static text or "")
-
-
-@dataclass(frozen=True)
-class Conflict:
-    """A problem between routes. ``routes`` are the PATHs (as written) involved.
-
-    ``level`` is ``"error"`` (requests reaching these routes answer 500 with ``message``)
-    or ``"info"`` (an overlap Next.js allows, shown for information).
-    """
-
-    level: Literal["error", "info"]
-    message: str
-    routes: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -338,21 +333,21 @@ class RouteTable(Generic[T]):
     def _refresh(self, nodes: list[_Node], steps: tuple[_Step, ...]) -> None:
         """Recompute the conflicts that a change at the end of this path can affect."""
         leaf = nodes[-1]
-        self._store((leaf, "same"), _same_path(leaf))
-        self._store((leaf, "optional"), _optional_specificity(leaf))
+        self._store((leaf, "same"), same_path(leaf))
+        self._store((leaf, "optional"), optional_specificity(leaf))
         for node, (kind, _) in zip(nodes[1:], steps, strict=True):
             if kind != "static":
-                self._store((node, "names"), _slug_names(node))
+                self._store((node, "names"), slug_names(node))
         if not steps:
             return
         parent, (kind, _) = nodes[-2], steps[-1]
         if kind == "static":
-            self._store((leaf, "shadow"), _shadowed(parent, leaf), info=True)
+            self._store((leaf, "shadow"), shadowed(parent, leaf), info=True)
             return
-        self._store((parent, "catch_all"), _both_catch_alls(parent))
-        self._store((parent, "optional"), _optional_specificity(parent))
+        self._store((parent, "catch_all"), both_catch_alls(parent))
+        self._store((parent, "optional"), optional_specificity(parent))
         for child in list(parent.static.values()):
-            self._store((child, "shadow"), _shadowed(parent, child), info=True)
+            self._store((child, "shadow"), shadowed(parent, child), info=True)
 
     def _store(self, slot: tuple[_Node, str], found: list[Conflict], info: bool = False) -> None:
         table = self._infos if info else self._errors
@@ -390,109 +385,3 @@ def _check_kind(kind: str | None) -> str | None:
 
 def _newest(entries: Iterable[_Entry]) -> _Entry | None:
     return max(entries, key=lambda e: e.seq, default=None)
-
-
-def _by_age(entries: Iterable[_Entry], newest_first: bool = False) -> list[_Entry]:
-    return sorted(entries, key=lambda e: e.seq, reverse=newest_first)
-
-
-def _sources(entries: Iterable[_Entry]) -> tuple[str, ...]:
-    return tuple(dict.fromkeys(e.source for e in entries))
-
-
-def _file(entry: _Entry) -> str:
-    """``/x`` -> ``/x/route``; the root route is ``/route``."""
-    return f"{entry.source.rstrip('/')}/{entry.kind}"
-
-
-def _same_path(node: _Node) -> list[Conflict]:
-    """Two routes, two pages, or a route and a page at one URL path.
-
-    Entries at one node whose URLs differ only in param names are the slug-name conflict.
-    """
-    if len(node.entries) < 2:
-        return []
-    by_url: dict[str, list[_Entry]] = {}
-    for entry in _by_age(node.entries.values(), newest_first=True):
-        by_url.setdefault(entry.pattern.url_path, []).append(entry)
-    found = []
-    for url, entries in by_url.items():
-        routes = [e for e in entries if e.kind == "route"]
-        pages = [e for e in entries if e.kind == "page"]
-        for same in (routes, pages):
-            if len(same) > 1:
-                kind = same[0].kind
-                listed = " and ".join(f"{kind} at {_file(e)}" for e in same)
-                message = f"Conflicting {kind}s at {url}: {listed}"
-                found.append(Conflict("error", message, _sources(same)))
-        if routes and pages:
-            listed = " and ".join(f"{e.kind} at {_file(e)}" for e in routes + pages)
-            message = f"Conflicting route and page at {url}: {listed}"
-            found.append(Conflict("error", message, _sources(routes + pages)))
-    return found
-
-
-def _slug_names(node: _Node) -> list[Conflict]:
-    """Routes through one parameter position that call the parameter differently."""
-    if len(node.names) < 2:
-        return []
-    # "Registered first" is the name of the oldest route using it now, so the message
-    # depends on the routes present, not on the order of past edits.
-    first, *others = sorted(node.names, key=lambda name: min(node.names[name].values()))
-    found = []
-    for other in others:
-        message = (
-            "You cannot use different slug names for the same dynamic path "
-            f"('{first}' !== '{other}')."
-        )
-        users = sorted({**node.names[first], **node.names[other]}.items(), key=lambda u: u[1])
-        found.append(Conflict("error", message, tuple(dict.fromkeys(s for (s, _), _ in users))))
-    return found
-
-
-def _optional_specificity(node: _Node) -> list[Conflict]:
-    """``/d`` beside ``/d/[[...opt]]``: both match ``/d``."""
-    optional = node.optional
-    if not node.entries or optional is None or not optional.entries:
-        return []
-    here, there = _by_age(node.entries.values()), _by_age(optional.entries.values())
-    message = (
-        "You cannot define a route with the same specificity as an optional catch-all route "
-        f'("{here[0].pattern.url_path}" and "{there[0].pattern.url_path}").'
-    )
-    return [Conflict("error", message, _sources(here + there))]
-
-
-def _both_catch_alls(node: _Node) -> list[Conflict]:
-    required, optional = node.catch_all, node.optional
-    if required is None or optional is None or not required.entries or not optional.entries:
-        return []
-    req, opt = _by_age(required.entries.values()), _by_age(optional.entries.values())
-    message = (
-        "You cannot use both an required and optional catch-all route at the same level "
-        f'("[...{_last_name(req[0])}]" and "[[...{_last_name(opt[0])}]]" ).'
-    )
-    return [Conflict("error", message, _sources(_by_age(req + opt)))]
-
-
-def _last_name(entry: _Entry) -> str:
-    return entry.pattern.segments[-1].name
-
-
-def _shadowed(parent: _Node, child: _Node) -> list[Conflict]:
-    """Information: static ``child`` answers the one URL its parameter siblings would."""
-    if not child.entries:
-        return []
-    found = []
-    statics = _by_age(child.entries.values())
-    for sibling in (parent.dynamic, parent.catch_all, parent.optional):
-        if sibling is None:
-            continue
-        for dynamic in _by_age(sibling.entries.values()):
-            for static in statics:
-                message = (
-                    f'"{static.source}" is matched before "{dynamic.source}" (static segments '
-                    f'win), so {static.pattern.url_path} never reaches "{dynamic.source}".'
-                )
-                found.append(Conflict("info", message, (static.source, dynamic.source)))
-    return found

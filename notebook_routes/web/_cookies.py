@@ -20,7 +20,7 @@ from __future__ import annotations
 import dataclasses
 import re
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from email.utils import formatdate, parsedate_to_datetime
@@ -304,7 +304,42 @@ def parse_set_cookie(header: str) -> Cookie:
     return Cookie(name, value, **attrs)  # type: ignore[arg-type]
 
 
-class RequestCookies:
+class _CookieJar:
+    """The reading side shared by the three jars: ``get``, ``get_all``, ``has``, ``in``,
+    iteration and ``len``, all over `_visible` (the cookies a read sees now, by name).
+
+    A jar sees at most one cookie per name, so ``get_all(name)`` has one item or none.
+    """
+
+    __slots__ = ()
+
+    def _visible(self) -> Mapping[str, Cookie]:
+        raise NotImplementedError
+
+    def get(self, name: str) -> Cookie | None:
+        return self._visible().get(name)
+
+    def get_all(self, name: str | None = None) -> list[Cookie]:
+        found = self._visible()
+        if name is None:
+            return list(found.values())
+        cookie = found.get(name)
+        return [cookie] if cookie is not None else []
+
+    def has(self, name: str) -> bool:
+        return name in self._visible()
+
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, str) and self.has(name)
+
+    def __iter__(self) -> Iterator[Cookie]:
+        return iter(self.get_all())
+
+    def __len__(self) -> int:
+        return len(self._visible())
+
+
+class RequestCookies(_CookieJar):
     """The cookies a request sent, parsed from its ``Cookie`` header.
 
     Values are percent-decoded; a value that does not decode is skipped, and a
@@ -330,29 +365,11 @@ class RequestCookies:
             except ValueError:
                 continue
 
-    def get(self, name: str) -> Cookie | None:
-        return self._cookies.get(name)
-
-    def get_all(self, name: str | None = None) -> list[Cookie]:
-        if name is None:
-            return list(self._cookies.values())
-        cookie = self._cookies.get(name)
-        return [cookie] if cookie else []
-
-    def has(self, name: str) -> bool:
-        return name in self._cookies
+    def _visible(self) -> Mapping[str, Cookie]:
+        return self._cookies
 
     def to_dict(self) -> dict[str, str]:
         return {name: c.value for name, c in self._cookies.items()}
-
-    def __contains__(self, name: object) -> bool:
-        return name in self._cookies
-
-    def __iter__(self) -> Iterator[Cookie]:
-        return iter(list(self._cookies.values()))
-
-    def __len__(self) -> int:
-        return len(self._cookies)
 
     def __repr__(self) -> str:
         header = "; ".join(f"{n}={encode_uri_component(c.value)}" for n, c in self._cookies.items())
@@ -382,7 +399,7 @@ def _rewrite(headers: Headers, cookies: dict[str, Cookie], unparsable: list[str]
         headers.append("Set-Cookie", header)
 
 
-class ResponseCookies:
+class ResponseCookies(_CookieJar):
     """A response's cookies, read from and written to its ``Set-Cookie`` headers.
 
     It keeps no copy: every read parses the headers and every write rewrites
@@ -401,15 +418,8 @@ class ResponseCookies:
     def __init__(self, headers: Headers) -> None:
         self._headers = headers
 
-    def get(self, name: str) -> Cookie | None:
-        return _read_set_cookies(self._headers)[0].get(name)
-
-    def get_all(self, name: str | None = None) -> list[Cookie]:
-        found = list(_read_set_cookies(self._headers)[0].values())
-        return found if name is None else [c for c in found if c.name == name]
-
-    def has(self, name: str) -> bool:
-        return name in _read_set_cookies(self._headers)[0]
+    def _visible(self) -> Mapping[str, Cookie]:
+        return _read_set_cookies(self._headers)[0]
 
     def set(self, name: str | Cookie, value: str | None = None, **attrs: object) -> None:
         """``set(name, value, **attrs)`` or ``set(Cookie(...))``; replaces a cookie of that name."""
@@ -424,20 +434,11 @@ class ResponseCookies:
         found[cookie.name] = cookie
         _rewrite(self._headers, found, unparsable)
 
-    def __contains__(self, name: object) -> bool:
-        return isinstance(name, str) and self.has(name)
-
-    def __iter__(self) -> Iterator[Cookie]:
-        return iter(self.get_all())
-
-    def __len__(self) -> int:
-        return len(_read_set_cookies(self._headers)[0])
-
     def __repr__(self) -> str:
         return f"ResponseCookies({self.get_all()!r})"
 
 
-class MutableRequestCookies:
+class MutableRequestCookies(_CookieJar):
     """What ``cookies()`` returns in a handler: the request's cookies plus the handler's changes.
 
     Reads see the request cookies overlaid with the sets and deletes made so
@@ -470,15 +471,9 @@ class MutableRequestCookies:
     def changed(self) -> bool:
         return bool(self._mutations)
 
-    def get(self, name: str) -> Cookie | None:
-        return self._view.get(name)
-
-    def get_all(self, name: str | None = None) -> list[Cookie]:
-        found = [c for c in self._view.values() if c is not None]
-        return found if name is None else [c for c in found if c.name == name]
-
-    def has(self, name: str) -> bool:
-        return self._view.get(name) is not None
+    def _visible(self) -> Mapping[str, Cookie]:
+        # A deleted cookie stays in the view as None (so it reads as absent): skip it.
+        return {name: c for name, c in self._view.items() if c is not None}
 
     def set(self, name: str | Cookie, value: str | None = None, **attrs: object) -> None:
         """``set(name, value, **attrs)`` or ``set(Cookie(...))``; joins the response."""
@@ -491,15 +486,6 @@ class MutableRequestCookies:
         cookie = deletion_cookie(name, path=path, domain=domain)
         self._view[name] = None
         self._mutations.append(cookie)
-
-    def __contains__(self, name: object) -> bool:
-        return isinstance(name, str) and self.has(name)
-
-    def __iter__(self) -> Iterator[Cookie]:
-        return iter(self.get_all())
-
-    def __len__(self) -> int:
-        return len(self.get_all())
 
     def __repr__(self) -> str:
         return f"MutableRequestCookies(mutations={self._mutations!r})"
