@@ -12,13 +12,12 @@ Outside one, the same objects make an `App` that `notebook-routes serve` can ser
 
 from __future__ import annotations
 
-from notebook_routes._app import App, Route
-from notebook_routes.cache import CacheEntry, FakeClock, MemoryCache, cached
-from notebook_routes._client import ClientResponse
+from typing import TYPE_CHECKING, Any
+
+from notebook_routes._app import App
 from notebook_routes._config import SegmentConfig
-from notebook_routes._fetch import FetchResponse, fetch
 from notebook_routes._handlers import Params, RouteContext
-from notebook_routes.routing import Conflict, Match, RouteError
+from notebook_routes._route import Route
 from notebook_routes._runtime import (
     default_app,
     remove,
@@ -29,7 +28,8 @@ from notebook_routes._runtime import (
     start,
     stop,
 )
-from notebook_routes._server import Server
+from notebook_routes.cache import CacheEntry, MemoryCache, cached
+from notebook_routes.routing import Conflict, Match, RouteError
 from notebook_routes.web import (
     BadRequest,
     FormData,
@@ -48,6 +48,38 @@ from notebook_routes.web import (
     unauthorized,
 )
 
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from notebook_routes._client import ClientResponse
+    from notebook_routes._fetch import FetchResponse, fetch
+    from notebook_routes._server import Server
+
+# Imported on first use (PEP 562), so that `import notebook_routes` loads no tornado
+# server or HTTP client: the name -> the private module that defines it.
+_LAZY = {
+    "ClientResponse": "notebook_routes._client",
+    "FetchResponse": "notebook_routes._fetch",
+    "Server": "notebook_routes._server",
+    "fetch": "notebook_routes._fetch",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'notebook_routes' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value  # the next lookup is a plain module attribute
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_LAZY})
+
+
 __version__ = "0.1.0"
 
 
@@ -65,25 +97,39 @@ def unload_ipython_extension(ipython: object) -> None:
     _magics.unload(ipython)
 
 
-def routes_table() -> object:
-    """The default app's routes as a pandas DataFrame (SPEC §11 columns)."""
+def routes_table() -> pd.DataFrame:
+    """The default app's routes: pattern, methods, rendering, revalidate, dynamic, params,
+    cell, hits, errors, conflict."""
     from notebook_routes._tables import routes_table as table
 
     return table(default_app())
 
 
-def request_log() -> object:
-    """The default app's request log as a pandas DataFrame, oldest first."""
-    from notebook_routes._tables import request_log as table
+def requests_table() -> pd.DataFrame:
+    """The default app's request log, oldest first: time, method, path, route, params,
+    status, duration_ms, cache, error."""
+    from notebook_routes._tables import requests_table as table
 
     return table(default_app())
 
 
-def cache_table() -> object:
-    """The default app's cache as a pandas DataFrame (path, route, state, age_s, ...)."""
+def cache_table() -> pd.DataFrame:
+    """The default app's cache: path, route, state, age_s, revalidate, hits, tags, size_bytes."""
     from notebook_routes._tables import cache_table as table
 
     return table(default_app())
+
+
+def conflicts_table() -> pd.DataFrame:
+    """The default app's conflicts: level, message, routes."""
+    from notebook_routes._tables import conflicts_table as table
+
+    return table(default_app())
+
+
+# The names these tables had before they were named alike; they stay.
+request_log = requests_table
+conflicts = conflicts_table
 
 
 def inspector() -> object:
@@ -93,20 +139,12 @@ def inspector() -> object:
     return shared_inspector()
 
 
-def conflicts() -> object:
-    """The default app's conflicts as a pandas DataFrame (level, message, routes)."""
-    from notebook_routes._tables import conflicts_table
-
-    return conflicts_table(default_app())
-
-
 __all__ = [
     "App",
     "BadRequest",
     "CacheEntry",
     "ClientResponse",
     "Conflict",
-    "FakeClock",
     "FetchResponse",
     "FormData",
     "Headers",
@@ -126,6 +164,7 @@ __all__ = [
     "cache_table",
     "cached",
     "conflicts",
+    "conflicts_table",
     "cookies",
     "default_app",
     "fetch",
@@ -139,6 +178,7 @@ __all__ = [
     "remove",
     "request",
     "request_log",
+    "requests_table",
     "revalidate_path",
     "revalidate_tag",
     "routes_table",
