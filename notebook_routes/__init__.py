@@ -8,6 +8,42 @@ In a notebook::
     return Response.json({"slug": params["slug"]})
 
 Outside one, the same objects make an `App` that `notebook-routes serve` can serve.
+
+Architecture, bottom up: a module imports only modules listed before it (imports under
+``TYPE_CHECKING`` aside; tests/test_architecture.py fails on any import cycle)::
+
+    routing/_patterns.py   parse an App Router PATH into a RoutePattern
+    routing/_paths.py      normalise a request path (what a 308 redirects to)
+    routing/_table.py      RouteTable: match in Next.js precedence (Match), conflicts
+    web/_headers.py        Headers (Fetch API)
+    web/_formdata.py       form bodies: FormData, UploadedFile
+    web/_cookies.py        request and response cookie jars, Set-Cookie
+    web/_scope.py          the request scope: ContextVar, RequestScope, worker-thread helpers
+    web/_request.py        Request and NextRequest (body readers, NextURL)
+    web/_response.py       Response and NextResponse, coerce_response
+    web/_context.py        cookies(), headers(), redirect(), not_found() ... (NavigationSignal)
+    cache/_store.py        CacheEntry, the CacheStore interface, MemoryCache, the Clock protocol
+    cache/_data.py         cached() and the current store of a request
+    _config.py             segment config (dynamic, revalidate, max_duration ...)
+    _log.py                the request log (LogEntry, RequestLog)
+    _handlers.py           how a handler is run: Handler, run_handler, Outcome, time limit
+    _route.py              Route, METHODS, a namespace -> Route, the rendering policy
+    _rendering.py          static/ISR: prerender, serve from the cache, regenerate
+    _dispatch.py           one NextRequest -> one Response, by Next.js's rules, logged
+    _app.py                App: routes + cache + log; add/remove/match/handle; no I/O
+    _tables.py             the app as pandas DataFrames (pandas imported on use)
+    _summary.py            the one-line summary of a route
+    _client.py             request(): a real HTTP request from synchronous code
+    _fetch.py              fetch(): Next.js's fetch with the data cache (tornado client)
+    _server.py             the tornado adapter, on its own thread and loop
+    _runtime.py            the default App and its server (started on first use)
+    _inspector/            the inspector: state.py (plain data), one module per tab
+    _loader.py             an app/ folder of route.py files -> App
+    _cells.py              a %%route cell's text -> handlers (no IPython)
+    _magics.py             the IPython magics (%%route, %%page, %request ...)
+    _export.py             notebook -> app/ folder of route.py files
+    _run.py, _cli.py       notebook-routes run|serve|export
+    __init__.py            the public names; Server, fetch ... imported on first use
 """
 
 from __future__ import annotations
