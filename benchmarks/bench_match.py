@@ -82,8 +82,8 @@ def main() -> int:
                 theirs = adapter.match(path)[0]
             except NotFound:
                 theirs = None
-            if (found.pattern if found else None) != theirs:
-                print(f"  !! {path}: ours {found and found.pattern}, werkzeug {theirs}")
+            if (found.source if found else None) != theirs:
+                print(f"  !! {path}: ours {found and found.source}, werkzeug {theirs}")
             mine = per_call_us("match(path)", match=table.match, path=path)
             wz = per_call_us(
                 "try:\n    match(path)\nexcept NotFound:\n    pass",

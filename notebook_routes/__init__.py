@@ -8,17 +8,52 @@ In a notebook::
     return Response.json({"slug": params["slug"]})
 
 Outside one, the same objects make an `App` that `notebook-routes serve` can serve.
+
+Architecture, bottom up: a module imports only modules listed before it (imports under
+``TYPE_CHECKING`` aside; tests/test_architecture.py fails on any import cycle)::
+
+    routing/_patterns.py   parse an App Router PATH into a RoutePattern
+    routing/_paths.py      normalise a request path (what a 308 redirects to)
+    routing/_table.py      RouteTable: match in Next.js precedence (Match), conflicts
+    web/_headers.py        Headers (Fetch API)
+    web/_formdata.py       form bodies: FormData, UploadedFile
+    web/_cookies.py        request and response cookie jars, Set-Cookie
+    web/_scope.py          the request scope: ContextVar, RequestScope, worker-thread helpers
+    web/_request.py        Request and NextRequest (body readers, NextURL)
+    web/_response.py       Response and NextResponse, coerce_response
+    web/_context.py        cookies(), headers(), redirect(), not_found() ... (NavigationSignal)
+    cache/_store.py        CacheEntry, the CacheStore interface, MemoryCache, the Clock protocol
+    cache/_data.py         cached() and the current store of a request
+    _config.py             segment config (dynamic, revalidate, max_duration ...)
+    _log.py                the request log (LogEntry, RequestLog)
+    _handlers.py           how a handler is run: Handler, run_handler, Outcome, time limit
+    _route.py              Route, METHODS, a namespace -> Route, the rendering policy
+    _rendering.py          static/ISR: prerender, serve from the cache, regenerate
+    _dispatch.py           one NextRequest -> one Response, by Next.js's rules, logged
+    _app.py                App: routes + cache + log; add/remove/match/handle; no I/O
+    _tables.py             the app as pandas DataFrames (pandas imported on use)
+    _summary.py            the one-line summary of a route
+    _client.py             request(): a real HTTP request from synchronous code
+    _fetch.py              fetch(): Next.js's fetch with the data cache (tornado client)
+    _server.py             the tornado adapter, on its own thread and loop
+    _runtime.py            the default App and its server (started on first use)
+    _inspector/            the inspector: state.py (plain data), one module per tab
+    _loader.py             an app/ folder of route.py files -> App
+    _cells.py              a %%route cell's text -> handlers (no IPython)
+    _magics.py             the IPython magics (%%route, %%page, %request ...)
+    _export.py             notebook -> app/ folder of route.py files
+    _run.py, _cli.py       notebook-routes run|serve|export
+    __init__.py            the public names; Server, fetch ... imported on first use
 """
 
 from __future__ import annotations
 
-from notebook_routes._app import App, Route
-from notebook_routes.cache import CacheEntry, FakeClock, MemoryCache, cached
-from notebook_routes._client import ClientResponse
+from typing import TYPE_CHECKING, Any
+
+from notebook_routes._app import App
 from notebook_routes._config import SegmentConfig
-from notebook_routes._fetch import FetchResponse, fetch
 from notebook_routes._handlers import Params, RouteContext
-from notebook_routes.routing import Conflict, Match, RouteError
+from notebook_routes._route import Route
 from notebook_routes._runtime import (
     default_app,
     remove,
@@ -29,7 +64,8 @@ from notebook_routes._runtime import (
     start,
     stop,
 )
-from notebook_routes._server import Server
+from notebook_routes.cache import CacheEntry, MemoryCache, cached
+from notebook_routes.routing import Conflict, Match, RouteError
 from notebook_routes.web import (
     BadRequest,
     FormData,
@@ -48,6 +84,38 @@ from notebook_routes.web import (
     unauthorized,
 )
 
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from notebook_routes._client import ClientResponse
+    from notebook_routes._fetch import FetchResponse, fetch
+    from notebook_routes._server import Server
+
+# Imported on first use (PEP 562), so that `import notebook_routes` loads no tornado
+# server or HTTP client: the name -> the private module that defines it.
+_LAZY = {
+    "ClientResponse": "notebook_routes._client",
+    "FetchResponse": "notebook_routes._fetch",
+    "Server": "notebook_routes._server",
+    "fetch": "notebook_routes._fetch",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'notebook_routes' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value  # the next lookup is a plain module attribute
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_LAZY})
+
+
 __version__ = "0.1.0"
 
 
@@ -65,25 +133,39 @@ def unload_ipython_extension(ipython: object) -> None:
     _magics.unload(ipython)
 
 
-def routes_table() -> object:
-    """The default app's routes as a pandas DataFrame (SPEC §11 columns)."""
+def routes_table() -> pd.DataFrame:
+    """The default app's routes: pattern, methods, rendering, revalidate, dynamic, params,
+    cell, hits, errors, conflict."""
     from notebook_routes._tables import routes_table as table
 
     return table(default_app())
 
 
-def request_log() -> object:
-    """The default app's request log as a pandas DataFrame, oldest first."""
-    from notebook_routes._tables import request_log as table
+def requests_table() -> pd.DataFrame:
+    """The default app's request log, oldest first: time, method, path, route, params,
+    status, duration_ms, cache, error."""
+    from notebook_routes._tables import requests_table as table
 
     return table(default_app())
 
 
-def cache_table() -> object:
-    """The default app's cache as a pandas DataFrame (path, route, state, age_s, ...)."""
+def cache_table() -> pd.DataFrame:
+    """The default app's cache: path, route, state, age_s, revalidate, hits, tags, size_bytes."""
     from notebook_routes._tables import cache_table as table
 
     return table(default_app())
+
+
+def conflicts_table() -> pd.DataFrame:
+    """The default app's conflicts: level, message, routes."""
+    from notebook_routes._tables import conflicts_table as table
+
+    return table(default_app())
+
+
+# The names these tables had before they were named alike; they stay.
+request_log = requests_table
+conflicts = conflicts_table
 
 
 def inspector() -> object:
@@ -93,20 +175,12 @@ def inspector() -> object:
     return shared_inspector()
 
 
-def conflicts() -> object:
-    """The default app's conflicts as a pandas DataFrame (level, message, routes)."""
-    from notebook_routes._tables import conflicts_table
-
-    return conflicts_table(default_app())
-
-
 __all__ = [
     "App",
     "BadRequest",
     "CacheEntry",
     "ClientResponse",
     "Conflict",
-    "FakeClock",
     "FetchResponse",
     "FormData",
     "Headers",
@@ -126,6 +200,7 @@ __all__ = [
     "cache_table",
     "cached",
     "conflicts",
+    "conflicts_table",
     "cookies",
     "default_app",
     "fetch",
@@ -139,6 +214,7 @@ __all__ = [
     "remove",
     "request",
     "request_log",
+    "requests_table",
     "revalidate_path",
     "revalidate_tag",
     "routes_table",

@@ -7,123 +7,39 @@
 >>> route
 Route(pattern='/items/[slug]', methods=['GET'])
 >>> m = app.match("/items/a")
->>> m.pattern, m.params
+>>> m.source, m.params
 ('/items/[slug]', {'slug': 'a'})
 >>> app.match("/nothing") is None
 True
 
-`App` does no I/O: the tornado adapter (`notebook_routes.server`) turns sockets into
+`App` does no I/O: the tornado adapter (`notebook_routes._server`) turns sockets into
 `NextRequest` objects and hands them to `App.handle`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from typing import Any, Literal
+from collections.abc import Mapping
+from typing import Any
 
-from notebook_routes.cache._routes import Progress, RouteCache, is_static_candidate, rendering
-from notebook_routes.cache._store import CacheEntry, CacheStore, Clock, MemoryCache
-from notebook_routes._config import CAMEL_CASE, SegmentConfig
-from notebook_routes._dispatch import Outcome, dispatch, run_handler
-from notebook_routes._handlers import Handler
+from notebook_routes._dispatch import dispatch
 from notebook_routes._log import DEFAULT_LOG_SIZE, RequestLog
+from notebook_routes._rendering import Progress, RouteCache
+from notebook_routes._route import (  # METHODS: still imported from here by _magics, _export
+    METHODS,
+    Kind,
+    Route,
+    is_static_candidate,
+    route_from_namespace,
+)
+from notebook_routes.cache._store import CacheEntry, CacheStore, Clock, MemoryCache
 from notebook_routes.routing import (
     Conflict,
     Match,
     RouteError,
-    RoutePattern,
     RouteTable,
     normalize_request_path,
     parse_pattern,
 )
-
-METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
-Kind = Literal["route", "page"]
-
-
-@dataclass(eq=False)
-class Route:
-    """One registered ``route.py`` (or ``%%page``): its handlers and segment config."""
-
-    pattern: RoutePattern
-    kind: Kind
-    handlers: Mapping[str, Handler]
-    config: SegmentConfig
-    namespace: Mapping[str, Any]
-    generate_static_params: Callable[[], Any] | None = None
-    origin: str | None = None  # the cell or file it came from
-    hits: int = 0
-    errors: int = 0
-    bailout: str | None = None  # why a static-looking route renders dynamically
-    static_paths: frozenset[str] | None = None  # from generate_static_params()
-    allow: str = field(init=False)
-
-    def __post_init__(self) -> None:
-        methods = set(self.handlers)
-        if "GET" in methods:
-            methods.add("HEAD")
-        methods.add("OPTIONS")
-        # Allow on OPTIONS and 405: sorted, as Next.js does (*observed*).
-        self.allow = ", ".join(sorted(methods))
-
-    @property
-    def source(self) -> str:
-        return self.pattern.source
-
-    @property
-    def rendering(self) -> str:
-        """ "static", "isr" or "dynamic" (SPEC §10)."""
-        return rendering(self)
-
-    @property
-    def methods(self) -> list[str]:
-        """The methods the route defines itself, in the order of `METHODS`."""
-        return [m for m in METHODS if m in self.handlers]
-
-    def __repr__(self) -> str:
-        kind = "" if self.kind == "route" else f", kind={self.kind!r}"
-        return f"Route(pattern={self.source!r}, methods={self.methods!r}{kind})"
-
-
-def _route_from_namespace(
-    pattern: RoutePattern, namespace: Mapping[str, Any], kind: Kind, origin: str | None
-) -> Route:
-    source = pattern.source
-    if "default" in namespace:
-        raise RouteError(
-            f"Route {source} exports `default`, but a route handler file has no default "
-            f"export: export functions named after HTTP methods ({', '.join(METHODS)})."
-        )
-    handlers = {
-        method: Handler.wrap(namespace[method], method=method, route=source)
-        for method in METHODS
-        if method in namespace
-    }
-    if kind == "page" and set(handlers) - {"GET"}:
-        raise RouteError(f"Page {source} answers GET only; it cannot define {sorted(handlers)}.")
-    if not handlers:
-        raise RouteError(
-            f"Route {source} defines no handler: export at least one of {', '.join(METHODS)}."
-        )
-    generate = None
-    for name in ("generate_static_params", "generateStaticParams"):
-        if name in namespace:
-            generate = namespace[name]
-            if not callable(generate):
-                raise RouteError(
-                    f"{name} in route {source} must be a function returning a list of "
-                    f"param dicts, not {type(generate).__name__}."
-                )
-    return Route(
-        pattern=pattern,
-        kind=kind,
-        handlers=handlers,
-        config=SegmentConfig.from_namespace(namespace, route=source),
-        namespace=dict(namespace),
-        generate_static_params=generate,
-        origin=origin,
-    )
 
 
 class App:
@@ -139,7 +55,7 @@ class App:
         self._table: RouteTable[Route] = RouteTable()
         self.log = RequestLog(log_size)
         self.cache: CacheStore = cache if cache is not None else MemoryCache(clock)
-        self.route_cache = RouteCache(self, _render_get, Outcome)
+        self.route_cache = RouteCache(self)
 
     def add(
         self,
@@ -220,7 +136,7 @@ class App:
         if kind not in ("route", "page"):
             raise ValueError(f"kind must be 'route' or 'page', not {kind!r}")
         pattern = parse_pattern(path)
-        return _route_from_namespace(pattern, namespace, kind, origin)
+        return route_from_namespace(pattern, namespace, kind, origin)
 
     def remove(self, path: str, *, kind: Kind = "route") -> Route:
         """Delete the route (or page) registered at `path` as written; KeyError if none."""
@@ -267,8 +183,4 @@ class App:
         return f"App(routes={len(self._table)})"
 
 
-async def _render_get(route: Route, request: Any, params: dict[str, Any], outcome: Outcome) -> Any:
-    return await run_handler(route, route.handlers["GET"], request, params, outcome)
-
-
-__all__ = ["App", "CAMEL_CASE", "METHODS", "Route"]
+__all__ = ["App", "METHODS", "Route"]  # METHODS and Route are owned by _route

@@ -1,6 +1,6 @@
 """Dispatch: one `NextRequest` in, one `Response` out, by the rules of Next.js route handlers.
 
-The order of the rules (SPEC §7-§9):
+The order of the rules, as Next.js applies them to a request for a route handler:
 
 1. a path with a trailing slash, ``//`` or a dot segment -> 308 to the normalised path;
 2. no route matches -> 404;
@@ -18,34 +18,19 @@ from __future__ import annotations
 import asyncio
 import time
 import traceback
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from notebook_routes.cache._data import using_store
-from notebook_routes._handlers import Handler, Params, RouteContext
+from notebook_routes._handlers import Outcome, run_handler
 from notebook_routes._log import LogEntry
+from notebook_routes._rendering import NOT_FOUND_TEXT
+from notebook_routes._route import Route
+from notebook_routes.cache._data import using_store
 from notebook_routes.routing import normalize_request_path
-from notebook_routes.web._context import NavigationSignal, request_scope
-from notebook_routes.web._cookies import merge_cookie_mutations
-from notebook_routes.web._request import BadRequest, NextRequest
-from notebook_routes.web._response import NoResponse, Response, coerce_response, encode_chunk
+from notebook_routes.web._request import NextRequest
+from notebook_routes.web._response import Response, encode_chunk
 
 if TYPE_CHECKING:
-    from notebook_routes._app import App, Route
-
-NOT_FOUND_TEXT = "404: This page could not be found."
-
-
-@dataclass
-class Outcome:
-    """What dispatch learnt about a request, for its log entry."""
-
-    route: Route | None = None
-    params: dict[str, Any] = field(default_factory=dict)
-    cache: str | None = None
-    error: str | None = None
-    traceback: str | None = None
-    dynamic_usage: list[str] = field(default_factory=list)
+    from notebook_routes._app import App
 
 
 async def dispatch(app: App, request: NextRequest) -> Response:
@@ -179,7 +164,7 @@ def dispatch_cached(
     route = match.value
     if route.rendering == "dynamic" or (method == "HEAD" and "HEAD" in route.handlers):
         return None
-    if app.conflicts_for(match.pattern):
+    if app.conflicts_for(match.source):
         return None
     response = app.route_cache.answer_cached(route, path, match.params, origin)
     if response is None:
@@ -229,7 +214,7 @@ async def _respond(app: App, request: NextRequest, outcome: Outcome) -> Response
     outcome.route = route
     outcome.params = match.params
 
-    conflicts = app.conflicts_for(match.pattern)
+    conflicts = app.conflicts_for(match.source)
     if conflicts:
         outcome.error = conflicts[0].message
         return Response(conflicts[0].message, status=500)
@@ -242,96 +227,5 @@ async def _respond(app: App, request: NextRequest, outcome: Outcome) -> Response
         return Response(status=status, headers={"Allow": route.allow})
 
     if handler is route.handlers.get("GET") and route.rendering != "dynamic":
-        return await app.route_cache.serve(
-            route,
-            normalized,
-            match.params,
-            request,
-            outcome,
-            dynamic=lambda: run_handler(route, handler, request, match.params, outcome),
-        )
+        return await app.route_cache.serve(route, normalized, match.params, request, outcome)
     return await run_handler(route, handler, request, match.params, outcome)
-
-
-class _Overtime(Exception):
-    """The handler ran past the route's max_duration."""
-
-
-async def _within(call: Any, limit: float | None) -> Any:
-    if not limit:
-        return await call
-    task = asyncio.ensure_future(call)
-    done, _ = await asyncio.wait({task}, timeout=limit)
-    if not done:
-        # A plain def keeps its worker thread until it returns; the client is answered now.
-        task.cancel()
-        raise _Overtime
-    return task.result()
-
-
-async def run_handler(
-    route: Route,
-    handler: Handler,
-    request: NextRequest,
-    params: dict[str, Any],
-    outcome: Outcome,
-) -> Response:
-    """Call `handler` in a request scope and turn what it returns or raises into a Response."""
-    context = RouteContext(Params(params))
-    limit = route.config.max_duration
-    with request_scope(request, route=route.source) as scope:
-        try:
-            return await _run_in_scope(route, handler, request, context, limit, scope, outcome)
-        finally:
-            outcome.dynamic_usage = list(scope.dynamic_usage)
-
-
-async def _run_in_scope(
-    route: Route,
-    handler: Handler,
-    request: NextRequest,
-    context: RouteContext,
-    limit: float | None,
-    scope: Any,
-    outcome: Outcome,
-) -> Response:
-    keep_cookies = True
-    try:
-        result = await _within(handler.call(request, context), limit)
-        if route.kind == "page" and isinstance(result, str):
-            result = Response(result, headers={"Content-Type": "text/html; charset=utf-8"})
-        response = coerce_response(result)
-        middleware_only = getattr(response, "middleware_only", None)
-        if middleware_only:
-            outcome.error = (
-                f"{middleware_only} was returned from route handler '{route.source}', "
-                f"but it only works in middleware. Return a Response or a NextResponse "
-                f"from a route handler."
-            )
-            return Response(status=500)
-    except NavigationSignal as signal:
-        response = Response(status=signal.status)
-        if signal.location is not None:
-            response.headers.set("Location", signal.location)
-        keep_cookies = signal.keeps_cookies
-    except BadRequest as exc:
-        outcome.error = f"BadRequest: {exc}"
-        response = Response(str(exc), status=400)
-    except NoResponse:
-        outcome.error = (
-            f"No response is returned from route handler '{route.source}'. Ensure you "
-            f"return a `Response` or a `NextResponse` in all branches of your handler."
-        )
-        return Response(status=500)
-    except _Overtime:
-        outcome.error = (
-            f"Route {route.source} ran longer than max_duration = {limit} s and was cancelled."
-        )
-        return Response(status=504)
-    except Exception as exc:
-        outcome.error = f"{type(exc).__name__}: {exc}"
-        outcome.traceback = traceback.format_exc()
-        return Response(status=500)
-    if keep_cookies and scope.cookies_changed:
-        merge_cookie_mutations(response.headers, scope.cookies)
-    return response

@@ -1,8 +1,10 @@
-"""How a route handler is called: its signature, its context, sync or async.
+"""How a route handler is run: its signature, its context, sync or async, its time limit.
 
 A handler takes ``()``, ``(request)`` or ``(request, context)``, as in a ``route.ts``;
 ``async def`` handlers run on the server's loop, plain ``def`` handlers in its worker
 pool (with the request's context variables, so ``cookies()`` works there too).
+`run_handler` calls one inside a request scope and turns whatever it returns or raises
+into a `Response`, noting in an `Outcome` what went wrong.
 
 >>> import asyncio
 >>> params = Params({"slug": "a"})
@@ -16,12 +18,20 @@ import asyncio
 import contextvars
 import functools
 import inspect
+import traceback
 from collections.abc import Awaitable, Callable, Iterator, Mapping
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 from notebook_routes.routing import RouteError
-from notebook_routes.web._context import handler_loop
+from notebook_routes.web._context import NavigationSignal
+from notebook_routes.web._cookies import merge_cookie_mutations
+from notebook_routes.web._request import BadRequest, NextRequest
+from notebook_routes.web._response import NoResponse, Response, coerce_response
+from notebook_routes.web._scope import RequestScope, handler_loop, request_scope
+
+if TYPE_CHECKING:
+    from notebook_routes._route import Route
 
 ParamValue = str | list[str]
 
@@ -114,10 +124,106 @@ class Handler:
             # A plain def may block (time.sleep, a database): run it in the worker pool,
             # carrying the request scope along with the context variables.
             loop = asyncio.get_running_loop()
-            context = contextvars.copy_context()
-            context.run(handler_loop.set, loop)  # so request.json() can wait for the body
-            run = functools.partial(context.run, self.fn, *args)
+            variables = contextvars.copy_context()
+            variables.run(handler_loop.set, loop)  # so request.json() can wait for the body
+            run = functools.partial(variables.run, self.fn, *args)
             result = await loop.run_in_executor(None, run)
         if inspect.isawaitable(result):  # a def that returned a coroutine
             result = await result
         return result
+
+
+@dataclass
+class Outcome:
+    """What dispatch learnt about a request, for its log entry."""
+
+    route: Route | None = None
+    params: dict[str, Any] = field(default_factory=dict)
+    cache: str | None = None
+    error: str | None = None
+    traceback: str | None = None
+    dynamic_usage: list[str] = field(default_factory=list)
+
+
+class _Overtime(Exception):
+    """The handler ran past the route's max_duration."""
+
+
+async def _within(call: Any, limit: float | None) -> Any:
+    if not limit:
+        return await call
+    task = asyncio.ensure_future(call)
+    done, _ = await asyncio.wait({task}, timeout=limit)
+    if not done:
+        # A plain def keeps its worker thread until it returns; the client is answered now.
+        task.cancel()
+        raise _Overtime
+    return task.result()
+
+
+async def run_handler(
+    route: Route,
+    handler: Handler,
+    request: NextRequest,
+    params: dict[str, Any],
+    outcome: Outcome,
+) -> Response:
+    """Call `handler` in a request scope and turn what it returns or raises into a Response."""
+    route_context = RouteContext(Params(params))
+    limit = route.config.max_duration
+    with request_scope(request, route=route.source) as scope:
+        try:
+            return await _run_in_scope(
+                route, handler, request, route_context, limit, scope, outcome
+            )
+        finally:
+            outcome.dynamic_usage = list(scope.dynamic_usage)
+
+
+async def _run_in_scope(
+    route: Route,
+    handler: Handler,
+    request: NextRequest,
+    route_context: RouteContext,
+    limit: float | None,
+    scope: RequestScope,
+    outcome: Outcome,
+) -> Response:
+    keep_cookies = True
+    try:
+        result = await _within(handler.call(request, route_context), limit)
+        if route.kind == "page" and isinstance(result, str):
+            result = Response(result, headers={"Content-Type": "text/html; charset=utf-8"})
+        response = coerce_response(result)
+        middleware_only = getattr(response, "middleware_only", None)
+        if middleware_only:
+            outcome.error = (
+                f"{middleware_only} was returned from route handler '{route.source}', "
+                f"but it only works in middleware. Return a Response or a NextResponse "
+                f"from a route handler."
+            )
+            return Response(status=500)
+    except NavigationSignal as signal:
+        response = signal.to_response()
+        keep_cookies = signal.keeps_cookies
+    except BadRequest as exc:
+        outcome.error = f"BadRequest: {exc}"
+        response = Response(str(exc), status=400)
+    except NoResponse:
+        outcome.error = (
+            f"No response is returned from route handler '{route.source}'. Ensure you "
+            f"return a `Response` or a `NextResponse` in all branches of your handler."
+        )
+        return Response(status=500)
+    except _Overtime:
+        outcome.error = (
+            f"Route {route.source} ran longer than max_duration = {limit} s and was cancelled."
+        )
+        return Response(status=504)
+    except Exception as exc:
+        outcome.error = f"{type(exc).__name__}: {exc}"
+        outcome.traceback = traceback.format_exc()
+        return Response(status=500)
+    if keep_cookies and scope.cookies_changed:
+        merge_cookie_mutations(response.headers, scope.cookies)
+    return response

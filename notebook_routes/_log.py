@@ -1,6 +1,6 @@
 """The request log: a bounded, thread-safe record of what the server answered.
 
-The server thread appends; the notebook (and later the inspector) reads. Listeners are
+The server thread appends; the notebook and the inspector read. Listeners are
 called on the thread that appended, so a listener that touches widgets must hand the
 entry over to the kernel's own loop.
 """
@@ -17,7 +17,7 @@ DEFAULT_LOG_SIZE = 1000
 
 @dataclass
 class LogEntry:
-    """One answered request, as `request_log()` shows it."""
+    """One answered request, as `requests_table()` shows it."""
 
     time: float  # epoch seconds when the request arrived
     method: str

@@ -2,6 +2,8 @@
 
 `start()` binds the server (once); `server()` returns it, starting it if needed.
 The port comes from `port=`, else ``NOTEBOOK_ROUTES_PORT``, else any free port.
+The server (tornado) and the client are imported when first used, so importing
+this module starts nothing.
 """
 
 from __future__ import annotations
@@ -9,12 +11,15 @@ from __future__ import annotations
 import atexit
 import os
 import threading
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from notebook_routes._app import App, Route
+from notebook_routes._app import App
 from notebook_routes.cache._data import set_default_store
-from notebook_routes._client import ClientResponse, HeadersInit, check_target, send
-from notebook_routes._server import Server
+
+if TYPE_CHECKING:
+    from notebook_routes._client import ClientResponse, HeadersInit
+    from notebook_routes._route import Route
+    from notebook_routes._server import Server
 
 _app = App()
 set_default_store(_app.cache)  # cached() and fetch() outside a request use the default app's
@@ -46,6 +51,8 @@ def start(
     max_body_size: int | None = None,
 ) -> Server:
     """Start the server for the default app (a no-op returning it if it is running)."""
+    from notebook_routes._server import Server
+
     global _server
     with _lock:
         if _server is not None and _server.running:
@@ -103,6 +110,8 @@ def request(
     >>> r.status, r.json()                   # doctest: +SKIP
     (200, {'message': 'Hello World'})
     """
+    from notebook_routes._client import check_target, send
+
     check_target(method, path)  # before the server starts: a bad call changes nothing
     srv = server()
     return send(

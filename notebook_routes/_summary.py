@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from notebook_routes._app import Route
+    from notebook_routes._route import Route
 
 
 def rendering_label(route: Route) -> str:

@@ -1,5 +1,5 @@
 """The route table, request log, cache and conflicts as pandas DataFrames (pandas imported
-on first use)."""
+on first use): `routes_table`, `requests_table`, `cache_table`, `conflicts_table`."""
 
 from __future__ import annotations
 
@@ -36,6 +36,7 @@ LOG_COLUMNS = [
 
 
 def routes_table(app: App) -> pd.DataFrame:
+    """One row per route and page, in registration order."""
     import pandas as pd
 
     rows: list[dict[str, Any]] = []
@@ -58,7 +59,8 @@ def routes_table(app: App) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=ROUTE_COLUMNS)
 
 
-def request_log(app: App) -> pd.DataFrame:
+def requests_table(app: App) -> pd.DataFrame:
+    """The request log, oldest first."""
     import pandas as pd
 
     rows = [
@@ -102,6 +104,7 @@ def cache_table(app: App) -> pd.DataFrame:
 
 
 def conflicts_table(app: App) -> pd.DataFrame:
+    """One row per conflict between routes: its level, message and the routes involved."""
     import pandas as pd
 
     rows = [

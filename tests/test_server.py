@@ -10,8 +10,9 @@ import time
 
 import pytest
 
-from notebook_routes import App, FakeClock, MemoryCache, Response, Server
+from notebook_routes import App, MemoryCache, Response, Server
 from notebook_routes._client import send
+from tests.clock import FakeClock
 
 
 def test_serves_on_loopback_free_port_and_frees_it_on_stop():

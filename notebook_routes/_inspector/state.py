@@ -38,7 +38,8 @@ from notebook_routes._log import LogEntry
 from notebook_routes._summary import rendering_label
 
 if TYPE_CHECKING:
-    from notebook_routes._app import App, Route
+    from notebook_routes._app import App
+    from notebook_routes._route import Route
 
 NAMES = ("routes", "conflicts", "requests", "cache", "traffic")
 STATUS_CLASSES = ("2xx", "3xx", "4xx", "5xx")

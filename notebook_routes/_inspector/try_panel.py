@@ -23,10 +23,10 @@ from urllib.parse import quote
 
 import ipywidgets as widgets
 
-from notebook_routes._app import METHODS
 from notebook_routes._client import ClientResponse, send
 from notebook_routes._inspector.format import ERROR_RED, MUTED, esc, headers_table, pre, status_html
 from notebook_routes._inspector.state import InspectorState, RouteRow
+from notebook_routes._route import METHODS
 
 if TYPE_CHECKING:
     from notebook_routes._server import Server

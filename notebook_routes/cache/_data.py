@@ -101,50 +101,63 @@ def cached(revalidate: float | bool | None = None, tags: Iterable[str] = ()) -> 
     def decorate(fn: F) -> F:
         if not callable(fn):
             raise TypeError(f"cached() decorates a function, not {type(fn).__name__}")
-        name = f"{fn.__module__}.{fn.__qualname__}"
-
-        def key_of(args: tuple[Any, ...], kwargs: dict[str, Any]) -> str:
-            return f"cached {name}{args!r}{sorted(kwargs.items())!r}"
-
-        def lookup(key: str) -> CacheEntry | None:
-            note_tags(tag_list)
-            entry = current_store().get(key)
-            return entry if entry is not None and not entry.stale else None
-
-        def keep(key: str, value: Any) -> None:
-            current_store().set(
-                CacheEntry(
-                    key=key,
-                    kind="data",
-                    value=value,
-                    route=name,
-                    revalidate=period or False,
-                    tags=tag_list,
-                )
-            )
-
-        if inspect.iscoroutinefunction(fn):
-
-            @functools.wraps(fn)
-            async def async_wrapper(*args: Any, **kwargs: Any) -> Any:
-                key = key_of(args, kwargs)
-                if (entry := lookup(key)) is not None:
-                    return entry.value
-                value = await fn(*args, **kwargs)
-                keep(key, value)
-                return value
-
-            return async_wrapper  # type: ignore[return-value]
-
-        @functools.wraps(fn)
-        def wrapper(*args: Any, **kwargs: Any) -> Any:
-            key = key_of(args, kwargs)
-            if (entry := lookup(key)) is not None:
-                return entry.value
-            value = fn(*args, **kwargs)
-            keep(key, value)
-            return value
-
-        return wrapper  # type: ignore[return-value]
+        results = _Results(f"{fn.__module__}.{fn.__qualname__}", period, tag_list)
+        return _wrapped(fn, results)
 
     return decorate
+
+
+class _Results:
+    """Where one cached function's results live: in the current store, keyed by arguments."""
+
+    def __init__(self, name: str, period: float | bool | None, tags: tuple[str, ...]) -> None:
+        self.name = name
+        self.period = period
+        self.tags = tags
+
+    def key(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> str:
+        return f"cached {self.name}{args!r}{sorted(kwargs.items())!r}"
+
+    def fresh(self, key: str) -> CacheEntry | None:
+        """The stored result for `key` unless it is stale; tags the route being rendered."""
+        note_tags(self.tags)
+        entry = current_store().get(key)
+        return entry if entry is not None and not entry.stale else None
+
+    def keep(self, key: str, value: Any) -> None:
+        entry = CacheEntry(
+            key=key,
+            kind="data",
+            value=value,
+            route=self.name,
+            revalidate=self.period or False,
+            tags=self.tags,
+        )
+        current_store().set(entry)
+
+
+def _wrapped(fn: F, results: _Results) -> F:
+    """`fn` answering from `results` when it can: an ``async def`` stays awaitable."""
+    if inspect.iscoroutinefunction(fn):
+
+        @functools.wraps(fn)
+        async def async_wrapper(*args: Any, **kwargs: Any) -> Any:
+            key = results.key(args, kwargs)
+            if (entry := results.fresh(key)) is not None:
+                return entry.value
+            value = await fn(*args, **kwargs)
+            results.keep(key, value)
+            return value
+
+        return async_wrapper  # type: ignore[return-value]
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        key = results.key(args, kwargs)
+        if (entry := results.fresh(key)) is not None:
+            return entry.value
+        value = fn(*args, **kwargs)
+        results.keep(key, value)
+        return value
+
+    return wrapper  # type: ignore[return-value]

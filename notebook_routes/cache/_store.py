@@ -1,13 +1,13 @@
 """The cache store: one small interface for route and data entries.
 
 `MemoryCache` is the default backend. Another one (a store shared by several
-``serve --workers`` processes) only needs the five methods of `CacheStore`;
-dispatch never looks past them.
+``serve --workers`` processes) only needs the methods of `CacheStore`; dispatch
+never looks past them.
 
->>> clock = FakeClock()
->>> store = MemoryCache(clock)
+>>> now = [1000.0]  # any callable returning seconds is a `Clock`
+>>> store = MemoryCache(lambda: now[0])
 >>> store.set(CacheEntry(key="/a", kind="route", body=b"hi", tags=("t",)))
->>> clock.advance(5)
+>>> now[0] += 5
 >>> store.get("/a").age_s
 5.0
 >>> store.delete_tag("t")
@@ -28,20 +28,9 @@ ONE_YEAR_S = 31536000  # Next.js's "forever" for s-maxage (*observed*)
 
 
 class Clock(Protocol):
+    """Where the store reads the time, in seconds (`time.monotonic` unless a test moves it)."""
+
     def __call__(self) -> float: ...
-
-
-class FakeClock:
-    """A clock the tests move by hand: no sleeps needed to make an entry stale."""
-
-    def __init__(self, start: float = 1000.0) -> None:
-        self.now = start
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
 
 
 @dataclass

@@ -5,7 +5,7 @@
     >>> table.add(parse_pattern("/items/[slug]"), "show item")
     >>> table.add(parse_pattern("/items/new"), "new item form")
     >>> table.match("/items/a%2Fb")
-    Match(pattern='/items/[slug]', params={'slug': 'a/b'}, value='show item')
+    Match(source='/items/[slug]', params={'slug': 'a/b'}, value='show item')
     >>> table.match("/items/new").value
     'new item form'
     >>> table.match("/nothing") is None
@@ -54,14 +54,21 @@ _Step = tuple[str, str]  # (segment kind, decoded static text or "")
 
 @dataclass(frozen=True)
 class Match(Generic[T]):
-    """A successful match: the route's PATH, its decoded params and the registered value.
+    """A successful match: the route's PATH as written, its decoded params and the value.
 
     Params are ``str``; catch-alls give ``list[str]``; an empty ``[[...x]]`` is absent.
+    ``source`` is a str, like `RoutePattern.source` (``Route.pattern`` is the parsed
+    `RoutePattern`).
     """
 
-    pattern: str
+    source: str
     params: dict[str, str | list[str]]
     value: T
+
+    @property
+    def pattern(self) -> str:
+        """Deprecated: the former name of `source`."""
+        return self.source
 
 
 class _Entry:

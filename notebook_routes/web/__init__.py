@@ -9,16 +9,12 @@ from __future__ import annotations
 
 from notebook_routes.web._context import (
     NavigationSignal,
-    RequestScope,
     cookies,
-    current_scope,
     forbidden,
     headers,
     not_found,
-    note_dynamic_usage,
     permanent_redirect,
     redirect,
-    request_scope,
     unauthorized,
 )
 from notebook_routes.web._cookies import (
@@ -41,6 +37,12 @@ from notebook_routes.web._request import (
     SearchParams,
 )
 from notebook_routes.web._response import NextResponse, NoResponse, Response, coerce_response
+from notebook_routes.web._scope import (
+    RequestScope,
+    current_scope,
+    note_dynamic_usage,
+    request_scope,
+)
 
 __all__ = [
     "BadRequest",

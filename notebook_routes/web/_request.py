@@ -26,10 +26,10 @@ from collections.abc import AsyncIterator
 from typing import Any
 from urllib.parse import SplitResult, parse_qsl, quote_plus, urlsplit
 
-from notebook_routes.web._context import awaited_here, iterated_here, note_dynamic_usage
 from notebook_routes.web._cookies import RequestCookies
 from notebook_routes.web._formdata import FormData, Pairs, parse_form, parse_header_params
 from notebook_routes.web._headers import Headers, HeadersInit
+from notebook_routes.web._scope import awaited_here, iterated_here, note_dynamic_usage
 
 _METHOD = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 

@@ -7,8 +7,9 @@ import threading
 
 import pytest
 
-from notebook_routes import App, FakeClock, MemoryCache, Server, cached, fetch
+from notebook_routes import App, MemoryCache, Server, cached, fetch
 from notebook_routes.cache import using_store
+from tests.clock import FakeClock
 
 
 @pytest.fixture

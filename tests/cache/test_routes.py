@@ -8,7 +8,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from notebook_routes import App, FakeClock, Response, RouteError, Server, cookies, headers
+from notebook_routes import App, Response, RouteError, Server, cookies, headers
+from tests.clock import FakeClock
 from tests.conftest import Live
 
 

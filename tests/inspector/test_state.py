@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from notebook_routes import App, CacheEntry, FakeClock
+from notebook_routes import App, CacheEntry
 from notebook_routes._inspector.state import NO_ROUTE, InspectorState, Traffic
 from notebook_routes._log import LogEntry
+from tests.clock import FakeClock
 
 
 def entry(path: str, status: int = 200, *, route: str | None = None, at: float = 100.0, **kw):

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import notebook_routes
-from notebook_routes import App, CacheEntry, FakeClock
+from notebook_routes import App, CacheEntry
 from notebook_routes._tables import CACHE_COLUMNS, cache_table
+from tests.clock import FakeClock
 
 
 def test_cache_table_lists_route_and_data_entries_with_their_state():

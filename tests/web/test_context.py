@@ -10,18 +10,16 @@ import pytest
 from notebook_routes.web._context import (
     NavigationSignal,
     cookies,
-    current_scope,
     forbidden,
     headers,
     not_found,
-    note_dynamic_usage,
     permanent_redirect,
     redirect,
-    request_scope,
     unauthorized,
 )
 from notebook_routes.web._headers import Headers
 from notebook_routes.web._request import NextRequest
+from notebook_routes.web._scope import current_scope, note_dynamic_usage, request_scope
 
 URL = "http://127.0.0.1:8123/items/a?x=1"
 

@@ -1,9 +1,10 @@
-"""Static rendering, ISR and prerendering of route handlers, as Next.js 15+ does them (SPEC §10).
+"""Static rendering, ISR and prerendering of route handlers, as Next.js 15+ does them.
 
-A route's GET is *static* when the route exports no POST/PUT/PATCH/DELETE and no OPTIONS
-of its own, and one of: ``dynamic`` is ``"force-static"`` or ``"error"``; ``revalidate`` is
-``False`` or a positive number; ``generate_static_params`` exists. Everything else is
-dynamic, including a plain GET with no config.
+Which routes are static is policy, decided in `notebook_routes._route`
+(`is_static_candidate`): a GET with no POST/PUT/PATCH/DELETE/OPTIONS beside it and a
+``dynamic``, ``revalidate`` or ``generate_static_params`` export that makes it static.
+This module runs them: `RouteCache` renders with `run_handler`, stores, serves,
+coalesces and regenerates.
 
 Static answers are rendered with build-time inputs (no headers, cookies or query), kept
 in the app's cache under their pathname, and served with ``x-nextjs-cache`` and
@@ -17,67 +18,26 @@ from __future__ import annotations
 import asyncio
 import inspect
 import time
-from collections.abc import Awaitable, Callable, Mapping
-from typing import TYPE_CHECKING, Any, Literal
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from notebook_routes.cache._data import collecting_tags, using_store
-from notebook_routes.cache._store import ONE_YEAR_S, CacheEntry
+from notebook_routes._handlers import Outcome, run_handler
 from notebook_routes._log import LogEntry
+from notebook_routes._route import Route, cache_control, is_static_candidate, period
+from notebook_routes.cache._data import collecting_tags, using_store
+from notebook_routes.cache._store import CacheEntry
 from notebook_routes.routing import RouteError
 from notebook_routes.web._request import NextRequest
 from notebook_routes.web._response import Response, encode_chunk
 
 if TYPE_CHECKING:
-    from notebook_routes._app import App, Route
-    from notebook_routes._dispatch import Outcome
+    from notebook_routes._app import App
 
-Rendering = Literal["static", "isr", "dynamic"]
-Progress = Callable[[int, int], None]
-NOT_STATIC = ("POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+Progress = Callable[[int, int], None]  # (done, total), after each prerendered path
+
 NOT_FOUND_TEXT = "404: This page could not be found."
 BUILD_ORIGIN = "http://localhost"
-
-
-def _period(route: Route) -> float | None:
-    value = route.config.revalidate
-    if value is None or value is False or value == 0:  # False == 0 in Python: test False first
-        return None
-    return value
-
-
-def is_static_candidate(route: Route) -> bool:
-    """Whether the route's GET is static by its exports alone (before any prerender)."""
-    config = route.config
-    if route.kind != "route" or "GET" not in route.handlers:
-        return False
-    if any(method in route.handlers for method in NOT_STATIC):
-        return False
-    if config.dynamic == "force-dynamic":
-        return False
-    if config.revalidate is not False and config.revalidate == 0:  # False == 0 in Python
-        return False
-    return (
-        config.dynamic in ("force-static", "error")
-        or config.revalidate is False
-        or _period(route) is not None
-        or route.generate_static_params is not None
-    )
-
-
-def rendering(route: Route) -> Rendering:
-    if route.bailout is not None or not is_static_candidate(route):
-        return "dynamic"
-    return "isr" if _period(route) else "static"
-
-
-def cache_control(route: Route) -> str:
-    """``s-maxage=31536000``, or with a period N ``s-maxage=N, stale-while-revalidate=<1y-N>``."""
-    period = _period(route)
-    if period is None:
-        return f"s-maxage={ONE_YEAR_S}"
-    seconds = int(period) if float(period).is_integer() else period
-    return f"s-maxage={seconds}, stale-while-revalidate={ONE_YEAR_S - seconds}"
 
 
 def build_path(route: Route, params: Mapping[str, Any]) -> str:
@@ -127,16 +87,11 @@ async def collect_body(body: Any) -> bytes:
     return b"".join(encode_chunk(chunk) for chunk in chunks)
 
 
-RenderFn = Callable[["Route", NextRequest, dict[str, Any], "Outcome"], Awaitable[Response]]
-
-
 class RouteCache:
     """Serves static routes from the app's cache; renders, coalesces and regenerates them."""
 
-    def __init__(self, app: App, render: RenderFn, new_outcome: Callable[[], Outcome]) -> None:
+    def __init__(self, app: App) -> None:
         self.app = app
-        self._render_fn = render
-        self._new_outcome = new_outcome
         self._inflight: dict[str, asyncio.Future[tuple[CacheEntry | None, Response]]] = {}
         self._regenerating: set[str] = set()
         self._last_error: dict[str, str | None] = {}  # why a path's render was not cached
@@ -148,10 +103,10 @@ class RouteCache:
     ) -> tuple[CacheEntry | None, Response, Outcome]:
         """One render with build-time inputs; an entry only for a clean 2xx answer."""
         request = NextRequest("GET", origin + path)  # no headers, cookies or query
-        outcome = self._new_outcome()
+        outcome = Outcome()
         # Data accessed while rendering goes to this app's cache and tags this entry.
         with using_store(self.app.cache), collecting_tags() as tags:
-            response = await self._render_fn(route, request, params, outcome)
+            response = await run_handler(route, route.handlers["GET"], request, params, outcome)
             body = await collect_body(response.body)
         response.body = body
         if outcome.error is not None or not 200 <= response.status < 300:
@@ -168,7 +123,7 @@ class RouteCache:
             status=response.status,
             headers=headers,
             route=route.source,
-            revalidate=_period(route) or False,
+            revalidate=period(route) or False,
             tags=tuple(dict.fromkeys(tags)),
         )
         return entry, response, outcome
@@ -273,7 +228,6 @@ class RouteCache:
         params: dict[str, Any],
         request: NextRequest,
         outcome: Outcome,
-        dynamic: Callable[[], Awaitable[Response]],
     ) -> Response:
         """Answer a GET/HEAD of a static route: HIT, STALE (and regenerate) or MISS."""
         cached = self.answer_cached(route, path, params, request.next_url.origin)
@@ -289,8 +243,8 @@ class RouteCache:
                 return Response(NOT_FOUND_TEXT, status=404)
 
         entry, response = await self._render_once(route, path, params, request.next_url.origin)
-        if route.bailout is not None:
-            return await dynamic()  # the render used a dynamic API: answer as a dynamic route
+        if route.bailout is not None:  # the render used a dynamic API: answer as a dynamic route
+            return await run_handler(route, route.handlers["GET"], request, params, outcome)
         if entry is None:
             outcome.error = self._last_error.get(path)
             return Response(response.body or None, status=response.status, headers=response.headers)
