@@ -14,7 +14,8 @@ Architecture, bottom up: a module imports only modules listed before it (imports
 
     routing/_patterns.py   parse an App Router PATH into a RoutePattern
     routing/_paths.py      normalise a request path (what a 308 redirects to)
-    routing/_table.py      RouteTable: match in Next.js precedence (Match), conflicts
+    routing/_conflicts.py  Conflict and the rules that find one between two routes
+    routing/_table.py      RouteTable: match in Next.js precedence (Match), conflicts kept
     web/_headers.py        Headers (Fetch API)
     web/_formdata.py       form bodies: FormData, UploadedFile
     web/_cookies.py        request and response cookie jars, Set-Cookie
@@ -39,9 +40,10 @@ Architecture, bottom up: a module imports only modules listed before it (imports
     _runtime.py            the default App and its server (started on first use)
     _inspector/            the inspector: state.py (plain data), one module per tab
     _loader.py             an app/ folder of route.py files -> App
+    _cell_source.py        what a %%route/%%page cell means: magic line, forms, body template
     _cells.py              a %%route cell's text -> handlers (no IPython)
     _magics.py             the IPython magics (%%route, %%page, %request ...)
-    _export.py             notebook -> app/ folder of route.py files
+    _export/               notebook -> app/ folder: read, replay, name analysis, render, write
     _run.py, _cli.py       notebook-routes run|serve|export
     __init__.py            the public names; Server, fetch ... imported on first use
 """

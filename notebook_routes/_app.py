@@ -24,8 +24,7 @@ from typing import Any
 from notebook_routes._dispatch import dispatch
 from notebook_routes._log import DEFAULT_LOG_SIZE, RequestLog
 from notebook_routes._rendering import Progress, RouteCache
-from notebook_routes._route import (  # METHODS: still imported from here by _magics, _export
-    METHODS,
+from notebook_routes._route import (
     Kind,
     Route,
     is_static_candidate,
@@ -183,4 +182,4 @@ class App:
         return f"App(routes={len(self._table)})"
 
 
-__all__ = ["App", "METHODS", "Route"]  # METHODS and Route are owned by _route
+__all__ = ["App"]

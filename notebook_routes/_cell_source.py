@@ -34,7 +34,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from notebook_routes._app import METHODS
+from notebook_routes._route import METHODS
 
 ROUTE = "%%route"
 PAGE = "%%page"

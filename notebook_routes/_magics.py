@@ -17,7 +17,7 @@ from IPython.core.magic_arguments import argument, magic_arguments, parse_argstr
 from IPython.display import display
 
 from notebook_routes import _runtime as runtime
-from notebook_routes._app import Route
+from notebook_routes._route import Route
 from notebook_routes._cell_source import (
     METHODS_HELP,
     PAGE_PATH_HELP,
