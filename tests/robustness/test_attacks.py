@@ -339,3 +339,23 @@ def test_the_log_inspector_and_snapshot_show_no_credentials():
     assert ("Authorization", "[redacted]") in entry.request_headers
     assert ("Cookie", "auth_token=[redacted]; lang=en") in entry.request_headers
     assert "theme=dark; Path=/" in shown and "lang=en" in request_detail(row)
+
+
+# -- item 1: with a token, a connection must show it early ------------------------------
+
+
+def test_with_a_token_a_silent_connection_is_closed_long_before_the_idle_timeout():
+    app = App()
+    app.add("/fast", {"GET": lambda: "fast"})
+    server = Server(app, token="s3cret", idle_timeout=120).start()
+    try:
+        with socket.create_connection(("127.0.0.1", server.port), timeout=30) as silent:
+            started = time.monotonic()
+            assert silent.recv(1) == b""  # closed by the server (before: held 120 s)
+            waited = time.monotonic() - started
+        print(f"\nan unauthenticated silent connection was held {waited:.1f} s")
+        assert waited < 20
+        got = send(server.url, "GET", "/fast", token="s3cret")
+        assert (got.status, got.text) == (200, "fast")
+    finally:
+        server.stop()
