@@ -7,7 +7,7 @@ written, in slices or chunk by chunk, each write awaited so a client that does n
 read holds little memory and is closed after the server's `write_timeout`.
 
 >>> _header_bytes(httputil.HTTPHeaders({"Host": "a"}))
-11
+9
 """
 
 from __future__ import annotations
