@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import secrets
 import sys
 import threading
 from collections.abc import Sequence
 
 from notebook_routes._loader import load_app_folder
-from notebook_routes._server import Server
+from notebook_routes._server import DEFAULT_WORKERS, Server, is_loopback
 from notebook_routes._summary import describe
 
 
@@ -29,6 +30,19 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--token", default=None, help="bearer token required from clients")
     serve.add_argument(
         "--workers", type=int, default=1, help="processes sharing the port (default 1)"
+    )
+    serve.add_argument(
+        "--threads",
+        type=int,
+        default=DEFAULT_WORKERS,
+        help=f"threads per process for plain def handlers (default {DEFAULT_WORKERS})",
+    )
+    serve.add_argument(
+        "--allow-host",
+        action="append",
+        default=None,
+        metavar="NAME",
+        help="on a loopback bind, also answer this Host name (repeatable; '*' for any)",
     )
     serve.add_argument(
         "--strict",
@@ -83,6 +97,15 @@ def _serve(args: argparse.Namespace) -> int:
     if args.workers < 1:
         print("error: --workers must be at least 1", file=sys.stderr)
         return 2
+    if args.threads < 1:
+        print("error: --threads must be at least 1", file=sys.stderr)
+        return 2
+    token = args.token
+    if token is None and not is_loopback(args.host):
+        # One token for every process (generated before forking), shown once, on stderr:
+        # never in a file or a log a notebook might keep.
+        token = secrets.token_urlsafe(24)
+        print(f"clients must send 'Authorization: Bearer {token}'", file=sys.stderr, flush=True)
     sockets = None
     if args.workers > 1:
         from tornado.netutil import bind_sockets
@@ -91,10 +114,16 @@ def _serve(args: argparse.Namespace) -> int:
         # Bind once, then fork: the kernel spreads connections over the processes.
         sockets = bind_sockets(args.port, args.host)
         fork_processes(args.workers)
-    server = Server(app, host=args.host, port=args.port, token=args.token, sockets=sockets)
+    server = Server(
+        app,
+        host=args.host,
+        port=args.port,
+        token=token,
+        sockets=sockets,
+        workers=args.threads,
+        allowed_hosts=args.allow_host,
+    )
     server.start()
-    if server.token_generated:
-        print(f"clients must send 'Authorization: Bearer {server.token}'", flush=True)
     for route in app.routes:
         print(describe(route, server.url), flush=True)
     print(f"notebook-routes serving {args.folder} at {server.url}", flush=True)

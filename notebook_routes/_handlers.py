@@ -121,6 +121,10 @@ class Handler:
         if self.is_async:
             result = await self.fn(*args)
         else:
+            body = getattr(request, "_body", None)
+            if self.arity and body is not None:  # it may read the body: wait, holding no thread
+                async for _ in body:
+                    pass
             # A plain def may block (time.sleep, a database): run it in the worker pool,
             # carrying the request scope along with the context variables.
             loop = asyncio.get_running_loop()

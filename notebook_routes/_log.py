@@ -7,9 +7,11 @@ entry over to the kernel's own loop.
 
 from __future__ import annotations
 
+import re
 import threading
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 
 DEFAULT_LOG_SIZE = 1000
@@ -34,6 +36,56 @@ class LogEntry:
 
 
 Listener = Callable[[LogEntry], None]
+
+REDACTED = "[redacted]"
+# Headers whose whole value is a credential.
+_SECRET_HEADERS = frozenset(
+    {"authorization", "proxy-authorization", "x-api-key", "x-auth-token", "x-csrf-token"}
+)
+# Cookies named like a credential (session ids, tokens, keys): their values are hidden.
+_SECRET_COOKIE = re.compile(r"sess|token|auth|secret|passw|csrf|xsrf|jwt|key|sid|login", re.I)
+
+
+def redact_headers(pairs: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
+    """Header pairs fit to show: credentials and sensitive cookie values replaced.
+
+    >>> redact_headers([("Authorization", "Bearer s3cret"), ("Accept", "*/*")])
+    [('Authorization', '[redacted]'), ('Accept', '*/*')]
+    >>> redact_headers([("Cookie", "theme=dark; sessionid=abc")])
+    [('Cookie', 'theme=dark; sessionid=[redacted]')]
+    >>> redact_headers([("Set-Cookie", "token=abc; Path=/; HttpOnly")])
+    [('Set-Cookie', 'token=[redacted]; Path=/; HttpOnly')]
+    """
+    shown = []
+    for name, value in pairs:
+        lowered = name.lower()
+        if lowered in _SECRET_HEADERS:
+            value = REDACTED
+        elif lowered == "cookie":
+            value = "; ".join(_redact_cookie(part) for part in value.split(";"))
+        elif lowered == "set-cookie":
+            first, sep, attributes = value.partition(";")
+            value = _redact_cookie(first) + sep + attributes
+        shown.append((name, value))
+    return shown
+
+
+def _redact_cookie(pair: str) -> str:
+    name, sep, _ = pair.strip().partition("=")
+    return f"{name}={REDACTED}" if sep and _SECRET_COOKIE.search(name) else pair.strip()
+
+
+# Set by the server around one request's dispatch: the entries it appends, so the
+# server can correct an entry when the client ends up with another status (a body
+# found too large after the handler answered).
+_captured: ContextVar[list[LogEntry] | None] = ContextVar("notebook_routes_log", default=None)
+
+
+def capture_entries() -> list[LogEntry]:
+    """Collect the entries appended from now on in this context (this request's task)."""
+    sink: list[LogEntry] = []
+    _captured.set(sink)
+    return sink
 
 
 class RequestLog:
@@ -64,6 +116,13 @@ class RequestLog:
             self._entries = deque(self._entries, maxlen=maxlen)
 
     def append(self, entry: LogEntry) -> None:
+        # Redacted once, here: the table, the inspector and the HTML snapshot all read
+        # entries, and a notebook's outputs are saved with it.
+        entry.request_headers = redact_headers(entry.request_headers)
+        entry.response_headers = redact_headers(entry.response_headers)
+        sink = _captured.get()
+        if sink is not None:
+            sink.append(entry)
         with self._lock:
             self._entries.append(entry)
             listeners = list(self._listeners)

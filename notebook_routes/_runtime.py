@@ -24,6 +24,9 @@ if TYPE_CHECKING:
 _app = App()
 set_default_store(_app.cache)  # cached() and fetch() outside a request use the default app's
 _server: Server | None = None
+# The port of the last server stopped: starting again (``%reload_ext notebook_routes``
+# stops and starts it) binds the same one, so every printed link keeps working.
+_kept_port = 0
 _lock = threading.Lock()
 # Kernel shutdown ends the process; stopping first closes connections cleanly.
 atexit.register(lambda: stop())
@@ -60,11 +63,22 @@ def start(
         options: dict[str, Any] = {}
         if max_body_size is not None:
             options["max_body_size"] = max_body_size
-        chosen = _port_from_env() if port is None else port
+        chosen = (_port_from_env() or _kept_port) if port is None else port
         srv = Server(_app, host=host, port=chosen, token=token, **options)
-        srv.start()
+        try:
+            srv.start()
+        except OSError:
+            if port is not None or chosen != _kept_port:
+                raise
+            # The kept port was taken meanwhile: any free one will do.
+            srv = Server(_app, host=host, port=0, token=token, **options)
+            srv.start()
         if srv.token_generated:
-            print(f"notebook-routes: {srv.url} needs 'Authorization: Bearer {srv.token}'")
+            # Not the token itself: cell output is saved in the .ipynb.
+            print(
+                f"notebook-routes: {srv.url} needs 'Authorization: Bearer <token>'; "
+                "the token is notebook_routes.server().token"
+            )
         _server = srv
         return srv
 
@@ -82,9 +96,11 @@ def running_server() -> Server | None:
 
 def stop() -> None:
     """Stop the server and free its port; routes stay registered."""
-    global _server
+    global _server, _kept_port
     with _lock:
         if _server is not None:
+            if _server.port:
+                _kept_port = _server.port
             _server.stop()
             _server = None
 

@@ -26,7 +26,7 @@ def guarded() -> Iterator[tuple[Server, list[str]]]:
     app.add("/admin/secret", {"GET": secret})
     app.add("/public/[file]", {"GET": lambda request, context: dict(context.params)})
     app.add("/files/[...path]", {"GET": lambda request, context: dict(context.params)})
-    server = Server(app, max_body_size=1024, max_header_size=4096).start()
+    server = Server(app, max_body_size=1024, max_header_size=4096, allowed_hosts=["x"]).start()
     try:
         yield server, reached
     finally:
