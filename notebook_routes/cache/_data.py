@@ -106,10 +106,18 @@ def cached(revalidate: float | bool | None = None, tags: Iterable[str] = ()) -> 
         def key_of(args: tuple[Any, ...], kwargs: dict[str, Any]) -> str:
             return f"cached {name}{args!r}{sorted(kwargs.items())!r}"
 
+        def usable(entry: CacheEntry | None) -> CacheEntry | None:
+            return entry if entry is not None and not entry.stale else None
+
         def lookup(key: str) -> CacheEntry | None:
             note_tags(tag_list)
-            entry = current_store().get(key)
-            return entry if entry is not None and not entry.stale else None
+            # A shared store reads through on a local miss (one bounded round trip: the
+            # sync function would block its caller longer to compute the value anyway).
+            return usable(current_store().load(key))
+
+        async def alookup(key: str) -> CacheEntry | None:
+            note_tags(tag_list)
+            return usable(await current_store().aget(key))
 
         def keep(key: str, value: Any) -> None:
             current_store().set(
@@ -128,7 +136,7 @@ def cached(revalidate: float | bool | None = None, tags: Iterable[str] = ()) -> 
             @functools.wraps(fn)
             async def async_wrapper(*args: Any, **kwargs: Any) -> Any:
                 key = key_of(args, kwargs)
-                if (entry := lookup(key)) is not None:
+                if (entry := await alookup(key)) is not None:
                     return entry.value
                 value = await fn(*args, **kwargs)
                 keep(key, value)

@@ -145,3 +145,30 @@ def test_prefixes_keep_two_apps_apart(redis_server, redis_stores):
     assert asyncio.run(b.aget("/a")) is None
     b.invalidate([path_tag("/a")])
     assert asyncio.run(a.aget("/a")) is not None
+
+
+def test_a_cached_value_computed_by_one_is_reused_by_the_other(redis_server, redis_stores):
+    from notebook_routes.cache import cached, using_store
+
+    a, b = pair(redis_server, redis_stores)
+    calls: list[int] = []
+
+    @cached(tags=["squares"])
+    def square(n):
+        calls.append(n)
+        return {"n": n * n}
+
+    @cached(tags=["squares"])
+    async def cube(n):
+        calls.append(-n)
+        return n**3
+
+    with using_store(a):
+        assert (square(3), asyncio.run(cube(2))) == ({"n": 9}, 8)
+    assert until(lambda: len(asyncio.run(b.aentries())) == 2)  # a writes behind
+    with using_store(b):
+        assert (square(3), asyncio.run(cube(2))) == ({"n": 9}, 8)
+    assert calls == [3, -2]
+    b.invalidate(["squares"])
+    with using_store(a):
+        assert until(lambda: square(3) == {"n": 9} and len(calls) == 3)
