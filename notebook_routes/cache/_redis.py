@@ -20,6 +20,7 @@ Values are pickled: point the store only at a Redis you trust.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import json
 import logging
 import os
@@ -144,22 +145,28 @@ class RedisCache:
         self.retry_s = retry_s
         self.max_age_s = max_age_s
         self.max_connections = max_connections
-        self.origin = f"{socket.gethostname()}:{os.getpid()}"  # shown as who made an entry
-        self._sender = os.urandom(8).hex()  # tells this instance's own messages apart
         self.warning: str | None = None
         self.dropped_writes = 0
-        self._local = LocalTier(max_entries=local_entries)
-        self._local.enabled = False  # until the invalidation feed is subscribed
-        self._down_until = 0.0
+        self._local_entries = local_entries
         self._closed = False
         self._channel = prefix + "events"
+        self._start()
+
+    def _start(self) -> None:
+        """The I/O thread, its pool and the feed; again in a forked child (`serve --workers`)."""
+        self._pid = os.getpid()
+        self.origin = f"{socket.gethostname()}:{self._pid}"  # shown as who made an entry
+        self._sender = os.urandom(8).hex()  # tells this instance's own messages apart
+        self._local = LocalTier(max_entries=self._local_entries)
+        self._local.enabled = False  # until the invalidation feed is subscribed
+        self._down_until = 0.0
+        self._subscribed = threading.Event()
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(
             target=self._loop.run_forever, name="notebook-routes-cache", daemon=True
         )
         self._thread.start()
-        self._client = self._call_soon(self._connect()).result()
-        self._subscribed = threading.Event()
+        self._client = asyncio.run_coroutine_threadsafe(self._connect(), self._loop).result()
         self._listener = asyncio.run_coroutine_threadsafe(self._listen(), self._loop)
 
     # -- the I/O thread ---------------------------------------------------------------------
@@ -192,6 +199,8 @@ class RedisCache:
         return client
 
     def _call_soon(self, coro: Coroutine[Any, Any, T]) -> Any:
+        if os.getpid() != self._pid:  # forked: the parent's I/O thread does not exist here
+            self._start()
         return asyncio.run_coroutine_threadsafe(coro, self._loop)
 
     async def _run(self, coro: Coroutine[Any, Any, T]) -> T:
@@ -203,7 +212,8 @@ class RedisCache:
         if threading.current_thread() is self._thread:
             coro.close()
             raise RuntimeError("a blocking RedisCache call on its own I/O thread would deadlock")
-        return self._call_soon(coro).result()
+        # Every operation inside is bounded; this bound only guards against a wedged thread.
+        return self._call_soon(coro).result(self.timeout_s * 4 + 1)
 
     def _spawn(self, coro: Coroutine[Any, Any, Any]) -> None:
         if not self._closed:
@@ -252,6 +262,7 @@ class RedisCache:
                 self._local.clear()
                 self._local.enabled = True
                 self._subscribed.set()
+                self._came_back()
                 last_seen = time.monotonic()
                 while not self._closed:
                     message = await pubsub.get_message(timeout=ping_s / 2)
@@ -432,14 +443,23 @@ class RedisCache:
     def load(self, key: str) -> CacheEntry | None:
         entry = self.get(key)
         if entry is None:
-            entry = self._block(self._read(key))
+            try:
+                entry = self._block(self._read(key))
+            except concurrent.futures.TimeoutError:
+                return None
         return entry
 
     def invalidate(self, tags: Iterable[str], *, expire_s: float = 0.0) -> list[str]:
         """Record the invalidation for every process; raises `CacheUnavailable` if it can't."""
         tags = list(tags)
         touched = self._local.keys_tagged(set(tags))
-        self._block(self._invalidate(tags, expire_s))
+        try:
+            self._block(self._invalidate(tags, expire_s))
+        except concurrent.futures.TimeoutError as exc:
+            raise CacheUnavailable(
+                f"revalidating {', '.join(map(repr, tags))} could not be recorded for the other "
+                f"processes: the Redis cache at {self.url} did not answer in time"
+            ) from exc
         return touched
 
     # -- the shared tier, from any event loop ---------------------------------------------------

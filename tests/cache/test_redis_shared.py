@@ -172,3 +172,25 @@ def test_a_cached_value_computed_by_one_is_reused_by_the_other(redis_server, red
     b.invalidate(["squares"])
     with using_store(a):
         assert until(lambda: square(3) == {"n": 9} and len(calls) == 3)
+
+
+def _in_forked_child(store, results) -> None:
+    entry = asyncio.run(store.aget("/forked"))
+    store.invalidate([path_tag("/forked")])
+    results.put((entry.body if entry else None, store.origin))
+
+
+def test_a_store_made_before_fork_works_in_the_child(redis_server, redis_stores):
+    """``serve --workers`` loads the app (and its store) once, then forks."""
+    import multiprocessing
+
+    a = redis_stores(redis_server.url, unique_prefix())
+    asyncio.run(a.aset(route("/forked", body=b"parent")))
+    ctx = multiprocessing.get_context("fork")
+    results = ctx.Queue()
+    child = ctx.Process(target=_in_forked_child, args=(a, results))
+    child.start()
+    body, origin = results.get(timeout=30)
+    child.join(30)
+    assert (body, child.exitcode, origin != a.origin) == (b"parent", 0, True)
+    assert until(lambda: a.get("/forked") is None)  # the child's invalidation reached the parent
