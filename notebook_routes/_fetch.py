@@ -143,7 +143,7 @@ async def fetch(
         return await _network(*request)
     store = current_store()
     key = _key(method, url, sent, payload)
-    entry = store.get(key)
+    entry = await store.aget(key)  # a shared store reads through on a local miss
     if entry is not None:
         if entry.stale and key not in _refreshing:
             _refreshing.add(key)

@@ -112,10 +112,17 @@ PUBLIC = {
     "notebook_routes.cache": [
         "CacheEntry",
         "CacheStore",
+        "CacheUnavailable",
         "Clock",
         "MemoryCache",
+        "RedisCache",
+        "TagState",
+        "cache_handler",
+        "cache_url_from_env",
         "cached",
         "current_store",
+        "default_prefix",
+        "path_tag",
         "using_store",
     ],
 }

@@ -119,10 +119,18 @@ class _Results:
         return f"cached {self.name}{args!r}{sorted(kwargs.items())!r}"
 
     def fresh(self, key: str) -> CacheEntry | None:
-        """The stored result for `key` unless it is stale; tags the route being rendered."""
+        """The stored result for `key` unless it is stale; tags the route being rendered.
+
+        A shared store reads through on a local miss (one bounded round trip: the sync
+        function would block its caller longer to compute the value anyway).
+        """
         note_tags(self.tags)
-        entry = current_store().get(key)
-        return entry if entry is not None and not entry.stale else None
+        return _usable(current_store().load(key))
+
+    async def afresh(self, key: str) -> CacheEntry | None:
+        """`fresh` for an ``async def``: the shared tier is read without blocking the loop."""
+        note_tags(self.tags)
+        return _usable(await current_store().aget(key))
 
     def keep(self, key: str, value: Any) -> None:
         entry = CacheEntry(
@@ -136,6 +144,10 @@ class _Results:
         current_store().set(entry)
 
 
+def _usable(entry: CacheEntry | None) -> CacheEntry | None:
+    return entry if entry is not None and not entry.stale else None
+
+
 def _wrapped(fn: F, results: _Results) -> F:
     """`fn` answering from `results` when it can: an ``async def`` stays awaitable."""
     if inspect.iscoroutinefunction(fn):
@@ -143,7 +155,7 @@ def _wrapped(fn: F, results: _Results) -> F:
         @functools.wraps(fn)
         async def async_wrapper(*args: Any, **kwargs: Any) -> Any:
             key = results.key(args, kwargs)
-            if (entry := results.fresh(key)) is not None:
+            if (entry := await results.afresh(key)) is not None:
                 return entry.value
             value = await fn(*args, **kwargs)
             results.keep(key, value)

@@ -1,8 +1,13 @@
 """The cache store: one small interface for route and data entries.
 
-`MemoryCache` is the default backend. Another one (a store shared by several
-``serve --workers`` processes) only needs the methods of `CacheStore`; dispatch
-never looks past them.
+`MemoryCache` is the default backend; `RedisCache` (cache/_redis.py) shares one cache
+between processes and hosts. Both keep the `CacheStore` contract, in two halves:
+
+- synchronous methods that never do I/O (`get`, `in`, `set`, ...): the server answers a
+  HIT from them without leaving its loop;
+- coroutines (`aget`, `aset`, `ainvalidate`, `alock`, ...) for the shared tier: a local
+  miss reads through, a tag invalidation is recorded for every process, a lock makes one
+  process in all of them regenerate a stale entry.
 
 >>> now = [1000.0]  # any callable returning seconds is a `Clock`
 >>> store = MemoryCache(lambda: now[0])
@@ -18,11 +23,15 @@ True
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
-from collections.abc import Callable
+import uuid
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
+
+from notebook_routes.cache._tags import entry_tags
 
 ONE_YEAR_S = 31536000  # Next.js's "forever" for s-maxage (*observed*)
 
@@ -49,6 +58,9 @@ class CacheEntry:
     created: float = 0.0  # clock time, filled in by the store
     hits: int = 0
     age_s: float = 0.0  # filled in on read
+    stale_by_tag: bool = False  # a `revalidate_tag(t, profile)` marked it (not its age)
+    expires_at: float | None = None  # clock time after which a tag's profile drops it
+    origin: str = ""  # the process that made it ("host:pid"), in a shared store
 
     @property
     def size_bytes(self) -> int:
@@ -58,37 +70,73 @@ class CacheEntry:
 
     @property
     def stale(self) -> bool:
+        if self.stale_by_tag:
+            return True
         period = self.revalidate
         return isinstance(period, (int, float)) and period is not False and self.age_s > period
 
 
-class CacheStore(Protocol):
-    """What dispatch and the inspector need of a cache backend."""
+class CacheUnavailable(RuntimeError):
+    """The shared cache could not record a change every process must see (an invalidation)."""
 
-    def get(self, key: str) -> CacheEntry | None: ...
+
+class CacheStore(Protocol):
+    """What dispatch and the inspector need of a cache backend.
+
+    Synchronous methods touch this process only and never wait on the network; the
+    coroutines reach the shared tier (for `MemoryCache` they are the same operations).
+    """
+
+    warning: str | None  # why the shared tier is not answering, for the log and inspector
+
+    # -- this process, no I/O: the HIT fast path -------------------------------------------
+    def get(self, key: str) -> CacheEntry | None: ...  # a stale entry is returned, marked
     def __contains__(self, key: str) -> bool: ...  # cheap: asked for every GET
-    def set(self, entry: CacheEntry) -> None: ...
+    def set(self, entry: CacheEntry) -> None: ...  # a shared store writes through behind
     def delete(self, key: str) -> bool: ...
-    def delete_tag(self, tag: str) -> list[str]: ...
+    def delete_tag(self, tag: str) -> list[str]: ...  # expire `tag` now (blocks, bounded)
     def entries(self) -> list[CacheEntry]: ...
+
+    # -- blocking, for a cell or a sync handler's thread (never the server's loop) --------
+    def load(self, key: str) -> CacheEntry | None: ...  # get, reading through on a miss
+    def invalidate(self, tags: Iterable[str], *, expire_s: float = 0.0) -> list[str]: ...
+
+    # -- the shared tier, awaited on any event loop -----------------------------------------
+    async def aget(self, key: str) -> CacheEntry | None: ...
+    async def aset(self, entry: CacheEntry) -> None: ...
+    async def aadd(self, entry: CacheEntry) -> CacheEntry: ...  # keeps a fresh existing one
+    async def adelete(self, key: str) -> bool: ...
+    async def ainvalidate(self, tags: Iterable[str], *, expire_s: float = 0.0) -> None: ...
+    async def alock(self, name: str, ttl_s: float) -> str | None: ...
+    async def aunlock(self, name: str, token: str) -> None: ...
+    async def alock_held(self, name: str) -> bool: ...
+    async def await_entry(self, key: str, lock: str, timeout_s: float) -> CacheEntry | None: ...
+    async def aentries(self) -> list[CacheEntry]: ...
+    async def aclear(self) -> None: ...
 
 
 class MemoryCache:
-    """A thread-safe in-process store (the server thread, workers and the kernel share it)."""
+    """A thread-safe in-process store (the server thread, workers and the kernel share it).
+
+    Tag invalidation acts on the entries themselves (one process holds them all): an
+    expiring invalidation drops them, a profile's marks them stale until it expires them.
+    """
+
+    warning: str | None = None  # nothing shared, so nothing can fail
 
     def __init__(self, clock: Clock | None = None) -> None:
         self.clock: Clock = clock or time.monotonic
         self._entries: dict[str, CacheEntry] = {}
         self._lock = threading.Lock()
         self._listeners: list[Callable[[], None]] = []
+        self._locks: dict[str, tuple[str, float]] = {}  # name -> (token, deadline)
 
     def get(self, key: str) -> CacheEntry | None:
         with self._lock:
-            entry = self._entries.get(key)
+            entry = self._live(key)
             if entry is None:
                 return None
             entry.hits += 1
-            entry.age_s = self.clock() - entry.created
             return entry
 
     def __contains__(self, key: str) -> bool:
@@ -97,14 +145,23 @@ class MemoryCache:
     def peek(self, key: str) -> CacheEntry | None:
         """Like `get` without counting a hit."""
         with self._lock:
-            entry = self._entries.get(key)
-            if entry is not None:
-                entry.age_s = self.clock() - entry.created
-            return entry
+            return self._live(key)
+
+    def _live(self, key: str) -> CacheEntry | None:
+        entry = self._entries.get(key)
+        if entry is None:
+            return None
+        now = self.clock()
+        if entry.expires_at is not None and entry.expires_at <= now:
+            del self._entries[key]  # a tag's profile expired it: a MISS from now on
+            return None
+        entry.age_s = now - entry.created
+        return entry
 
     def set(self, entry: CacheEntry) -> None:
         entry.created = self.clock()
         entry.age_s = 0.0
+        entry.stale_by_tag, entry.expires_at = False, None
         with self._lock:
             self._entries[entry.key] = entry
         self._changed()
@@ -135,11 +192,89 @@ class MemoryCache:
         return keys
 
     def entries(self) -> list[CacheEntry]:
+        with self._lock:
+            return [e for key in list(self._entries) if (e := self._live(key)) is not None]
+
+    def invalidate(self, tags: Iterable[str], *, expire_s: float = 0.0) -> list[str]:
+        """Invalidate `tags` (path tags included): drop, or mark stale until `expire_s` passes.
+
+        Returns the keys it touched. ``expire_s <= 0`` is `delete_tag` for each tag.
+        """
+        wanted = set(tags)
         now = self.clock()
         with self._lock:
-            for entry in self._entries.values():
-                entry.age_s = now - entry.created
-            return list(self._entries.values())
+            keys = [k for k, e in self._entries.items() if wanted.intersection(entry_tags(e))]
+            for key in keys:
+                if expire_s <= 0:
+                    del self._entries[key]
+                    continue
+                entry = self._entries[key]
+                entry.stale_by_tag = True
+                deadline = now + expire_s
+                if entry.expires_at is None or deadline < entry.expires_at:
+                    entry.expires_at = deadline
+        if keys:
+            self._changed()
+        return keys
+
+    def load(self, key: str) -> CacheEntry | None:
+        return self.get(key)
+
+    # -- the async half of the contract: the same operations (one process holds it all) ---
+
+    async def aget(self, key: str) -> CacheEntry | None:
+        return self.get(key)
+
+    async def aset(self, entry: CacheEntry) -> None:
+        self.set(entry)
+
+    async def aadd(self, entry: CacheEntry) -> CacheEntry:
+        with self._lock:
+            existing = self._live(entry.key)
+            if existing is not None and not existing.stale:
+                return existing
+        self.set(entry)
+        return entry
+
+    async def adelete(self, key: str) -> bool:
+        return self.delete(key)
+
+    async def ainvalidate(self, tags: Iterable[str], *, expire_s: float = 0.0) -> None:
+        self.invalidate(tags, expire_s=expire_s)
+
+    async def alock(self, name: str, ttl_s: float) -> str | None:
+        """Take lock `name` for `ttl_s` seconds unless someone holds it; returns its token."""
+        now = self.clock()
+        with self._lock:
+            held = self._locks.get(name)
+            if held is not None and held[1] > now:
+                return None
+            token = uuid.uuid4().hex
+            self._locks[name] = (token, now + ttl_s)
+            return token
+
+    async def aunlock(self, name: str, token: str) -> None:
+        with self._lock:
+            if self._locks.get(name, ("",))[0] == token:  # an expired holder frees nothing
+                del self._locks[name]
+
+    async def await_entry(self, key: str, lock: str, timeout_s: float) -> CacheEntry | None:
+        """Wait for another render's entry; None when its lock is gone without one."""
+        return await poll_for_entry(self, key, lock, timeout_s)
+
+    def _lock_held(self, name: str) -> bool:
+        held = self._locks.get(name)
+        return held is not None and held[1] > self.clock()
+
+    async def alock_held(self, name: str) -> bool:
+        with self._lock:
+            return self._lock_held(name)
+
+    async def aentries(self) -> list[CacheEntry]:
+        return self.entries()
+
+    async def aclear(self) -> None:
+        self.clear()
 
     def clear(self) -> None:
         with self._lock:
@@ -163,3 +298,18 @@ class MemoryCache:
 
     def __repr__(self) -> str:
         return f"MemoryCache(entries={len(self._entries)})"
+
+
+POLL_S = 0.02  # how often a waiter looks for another process's render
+
+
+async def poll_for_entry(store: Any, key: str, lock: str, timeout_s: float) -> CacheEntry | None:
+    """Wait until `key` has an entry, the render holding `lock` gave up, or `timeout_s`."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        entry = await store.aget(key)
+        if entry is not None and not entry.stale:
+            return entry
+        if not await store.alock_held(lock) or time.monotonic() >= deadline:
+            return entry if entry is not None else await store.aget(key)
+        await asyncio.sleep(POLL_S)
