@@ -18,6 +18,7 @@ from notebook_routes._client import ClientResponse
 from notebook_routes._config import SegmentConfig
 from notebook_routes._fetch import FetchResponse, fetch
 from notebook_routes._handlers import Params, RouteContext
+from notebook_routes._openapi import Body, Query, openapi
 from notebook_routes.routing import Conflict, Match, RouteError
 from notebook_routes._runtime import (
     default_app,
@@ -103,6 +104,7 @@ def conflicts() -> object:
 __all__ = [
     "App",
     "BadRequest",
+    "Body",
     "CacheEntry",
     "ClientResponse",
     "Conflict",
@@ -115,6 +117,7 @@ __all__ = [
     "NextRequest",
     "NextResponse",
     "Params",
+    "Query",
     "Request",
     "Response",
     "Route",
@@ -134,6 +137,7 @@ __all__ = [
     "inspector",
     "load_ipython_extension",
     "not_found",
+    "openapi",
     "permanent_redirect",
     "redirect",
     "remove",

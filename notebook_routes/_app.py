@@ -24,6 +24,7 @@ from typing import Any, Literal
 
 from notebook_routes.cache._routes import Progress, RouteCache, is_static_candidate, rendering
 from notebook_routes.cache._store import CacheEntry, CacheStore, Clock, MemoryCache
+from notebook_routes import _api_docs
 from notebook_routes._config import CAMEL_CASE, SegmentConfig
 from notebook_routes._dispatch import Outcome, dispatch, run_handler
 from notebook_routes._handlers import Handler
@@ -261,6 +262,8 @@ class App:
 
     async def handle(self, request: Any) -> Any:
         """Answer one `NextRequest` with a `Response` (never raises)."""
+        if (builtin := _api_docs.answer(self, request)) is not None:  # /_notebook_routes/...
+            return builtin
         return await dispatch(self, request)
 
     def __repr__(self) -> str:
