@@ -133,7 +133,10 @@ def openapi(
         "paths": paths,
     }
     if server_url:
-        doc["servers"] = [{"url": server_url}]
+        server = {"url": server_url}
+        if server_url == "..":  # the document served by the app itself
+            server["description"] = "this server (the folder above /_notebook_routes/)"
+        doc["servers"] = [server]
     return doc
 
 

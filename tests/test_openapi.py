@@ -223,7 +223,7 @@ def test_served_at_a_private_path_and_not_logged(app: App, served: Server) -> No
     assert answer.headers["content-type"] == "application/json"
     doc = answer.json()
     validate(doc)
-    assert doc["servers"] == [{"url": ".."}]  # the app's root, behind a proxy prefix too
+    assert doc["servers"][0]["url"] == ".."  # the app's root, behind a proxy prefix too
     assert send(served.url, "HEAD", "/_notebook_routes/openapi.json").text == ""
     refused = send(served.url, "POST", "/_notebook_routes/openapi.json")
     assert (refused.status, refused.headers["allow"]) == (405, "GET, HEAD")
