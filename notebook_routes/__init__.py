@@ -19,6 +19,7 @@ from notebook_routes._config import SegmentConfig
 from notebook_routes._fetch import FetchResponse, fetch
 from notebook_routes._handlers import Params, RouteContext
 from notebook_routes._openapi import Body, Query, openapi
+from notebook_routes._devloop import export_har, export_tests, replay
 from notebook_routes.routing import Conflict, Match, RouteError
 from notebook_routes._runtime import (
     default_app,
@@ -131,6 +132,8 @@ __all__ = [
     "conflicts",
     "cookies",
     "default_app",
+    "export_har",
+    "export_tests",
     "fetch",
     "forbidden",
     "headers",
@@ -141,6 +144,7 @@ __all__ = [
     "permanent_redirect",
     "redirect",
     "remove",
+    "replay",
     "request",
     "request_log",
     "revalidate_path",
