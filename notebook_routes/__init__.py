@@ -55,6 +55,8 @@ from typing import TYPE_CHECKING, Any
 from notebook_routes._app import App
 from notebook_routes._config import SegmentConfig
 from notebook_routes._handlers import Params, RouteContext
+from notebook_routes._devloop import export_har, export_tests, replay
+from notebook_routes._openapi import Body, Query, openapi
 from notebook_routes._route import Route
 from notebook_routes._runtime import (
     default_app,
@@ -180,6 +182,7 @@ def inspector() -> object:
 __all__ = [
     "App",
     "BadRequest",
+    "Body",
     "CacheEntry",
     "ClientResponse",
     "Conflict",
@@ -191,6 +194,7 @@ __all__ = [
     "NextRequest",
     "NextResponse",
     "Params",
+    "Query",
     "Request",
     "Response",
     "Route",
@@ -205,15 +209,19 @@ __all__ = [
     "conflicts_table",
     "cookies",
     "default_app",
+    "export_har",
+    "export_tests",
     "fetch",
     "forbidden",
     "headers",
     "inspector",
     "load_ipython_extension",
     "not_found",
+    "openapi",
     "permanent_redirect",
     "redirect",
     "remove",
+    "replay",
     "request",
     "request_log",
     "requests_table",

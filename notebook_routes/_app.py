@@ -21,6 +21,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from notebook_routes import _api_docs
 from notebook_routes._dispatch import dispatch
 from notebook_routes._log import DEFAULT_LOG_SIZE, RequestLog
 from notebook_routes._rendering import Progress, RouteCache
@@ -176,6 +177,8 @@ class App:
 
     async def handle(self, request: Any) -> Any:
         """Answer one `NextRequest` with a `Response` (never raises)."""
+        if (builtin := _api_docs.answer(self, request)) is not None:  # /_notebook_routes/...
+            return builtin
         return await dispatch(self, request)
 
     def __repr__(self) -> str:

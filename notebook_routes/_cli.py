@@ -8,6 +8,7 @@ import sys
 import threading
 from collections.abc import Sequence
 
+from notebook_routes._cli_devloop import DEVLOOP_COMMANDS, _openapi_commands
 from notebook_routes._loader import load_app_folder
 from notebook_routes._server import DEFAULT_WORKERS, Server, is_loopback
 from notebook_routes._summary import describe
@@ -79,6 +80,7 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument(
         "--force", action="store_true", help="write into DIR even if it is not empty"
     )
+    _openapi_commands(commands)
     return parser
 
 
@@ -140,6 +142,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "serve":
         return _serve(args)
+    if args.command in DEVLOOP_COMMANDS:
+        return DEVLOOP_COMMANDS[args.command](args)
     # Imported here: they need Jupyter (nbformat, jupyter_client), which `serve` does not.
     if args.command == "run":
         from notebook_routes._run import run_notebook

@@ -21,7 +21,7 @@ import traceback
 from typing import TYPE_CHECKING, Any
 
 from notebook_routes._handlers import Outcome, run_handler
-from notebook_routes._log import LogEntry
+from notebook_routes._log import LogEntry, note_bodies, note_chunk
 from notebook_routes._rendering import NOT_FOUND_TEXT
 from notebook_routes._route import Route
 from notebook_routes.cache._data import using_store
@@ -57,6 +57,7 @@ async def dispatch(app: App, request: NextRequest) -> Response:
         request_headers=request.headers.raw_items(),
         outcome=outcome,
     )
+    note_bodies(entry, request, response)
     if response.body is not None and not isinstance(response.body, (bytes, str)):
         response.body = _watched(response.body, entry, outcome.route)
     app.log.append(entry)
@@ -116,7 +117,9 @@ def _watched(body: Any, entry: LogEntry, route: Route | None) -> Any:
         async def watched_async() -> Any:
             try:
                 async for chunk in body:
-                    yield encode_chunk(chunk)
+                    chunk = encode_chunk(chunk)
+                    note_chunk(entry, chunk)
+                    yield chunk
             except Exception as exc:
                 _stream_failed(entry, route, exc)
                 raise
@@ -130,7 +133,9 @@ def _watched(body: Any, entry: LogEntry, route: Route | None) -> Any:
     def watched() -> Any:
         try:
             for chunk in body:
-                yield encode_chunk(chunk)
+                chunk = encode_chunk(chunk)
+                note_chunk(entry, chunk)
+                yield chunk
         except Exception as exc:
             _stream_failed(entry, route, exc)
             raise
@@ -172,18 +177,19 @@ def dispatch_cached(
     if method == "HEAD":
         _drop_body(response)
     outcome = Outcome(route, match.params, cache=response.headers.get("x-nextjs-cache"))
-    app.log.append(
-        _record(
-            route,
-            response,
-            arrived=arrived,
-            started=started,
-            method=method,
-            path=path,
-            request_headers=request_headers,
-            outcome=outcome,
-        )
+    entry = _record(
+        route,
+        response,
+        arrived=arrived,
+        started=started,
+        method=method,
+        path=path,
+        request_headers=request_headers,
+        outcome=outcome,
     )
+    note_bodies(entry, None, response)
+    entry.query = target[len(path) :]
+    app.log.append(entry)
     return response
 
 

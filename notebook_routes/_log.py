@@ -15,6 +15,9 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 
 DEFAULT_LOG_SIZE = 1000
+# Bodies are kept up to this many bytes per entry (for HAR export and the OpenAPI examples):
+# 1000 entries hold at most ~16 MiB of bodies.
+BODY_SAMPLE_BYTES = 8192
 
 
 @dataclass
@@ -33,6 +36,24 @@ class LogEntry:
     traceback: str | None = None  # the handler's traceback, for a 500
     request_headers: list[tuple[str, str]] = field(default_factory=list)
     response_headers: list[tuple[str, str]] = field(default_factory=list)
+    query: str = ""  # "?a=1" as sent, or ""
+    request_body: bytes | None = None  # the first BODY_SAMPLE_BYTES of each body
+    response_body: bytes | None = None
+    body_truncated: bool = False  # either body was longer than its sample
+
+
+def sample(data: object, limit: int = BODY_SAMPLE_BYTES) -> tuple[bytes | None, bool]:
+    """The first `limit` bytes of a body, and whether there was more.
+
+    >>> sample(b"abc", 2), sample(None), sample(iter([]))
+    ((b'ab', True), (None, False), (None, False))
+    """
+    if isinstance(data, str):
+        data = data.encode("utf-8")
+    if not isinstance(data, (bytes, bytearray, memoryview)):
+        return None, False  # a stream: sampled as it is sent, if at all
+    data = bytes(data)
+    return data[:limit], len(data) > limit
 
 
 Listener = Callable[[LogEntry], None]
@@ -157,3 +178,34 @@ class RequestLog:
 
     def __repr__(self) -> str:
         return f"RequestLog(maxlen={self.maxlen})"
+
+
+def note_bodies(entry: LogEntry, request: object, response: object) -> None:
+    """Fill `entry`'s query and body samples from a `NextRequest` and its `Response`.
+
+    The request body is what has arrived so far (all of it once the handler read it);
+    a streamed response body is sampled chunk by chunk by `note_chunk` as it is sent.
+    """
+    url = getattr(request, "next_url", None)
+    entry.query = getattr(url, "search", "") or ""
+    stream = getattr(request, "_body", None)  # web._request.BodyStream keeps its chunks
+    chunks = getattr(stream, "_chunks", None)
+    if chunks:
+        entry.request_body, cut = sample(b"".join(chunks))
+        entry.body_truncated = entry.body_truncated or cut
+    body, cut = sample(getattr(response, "body", None))
+    if body is not None:
+        entry.response_body = body
+        entry.body_truncated = entry.body_truncated or cut
+
+
+def note_chunk(entry: LogEntry, chunk: bytes) -> None:
+    """Add a chunk of a streamed response to `entry`'s sample, up to BODY_SAMPLE_BYTES."""
+    kept = entry.response_body or b""
+    room = BODY_SAMPLE_BYTES - len(kept)
+    if room <= 0:
+        entry.body_truncated = entry.body_truncated or bool(chunk)
+        return
+    entry.response_body = kept + bytes(chunk[:room])
+    if len(chunk) > room:
+        entry.body_truncated = True

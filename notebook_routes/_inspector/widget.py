@@ -198,6 +198,9 @@ class Inspector(widgets.VBox):
     def _draw_header(self, _changed: object = None) -> None:
         srv = self.server()
         where = f" · <code>{esc(srv.url)}</code>" if srv is not None else ""
+        if srv is not None:  # through public_url: behind jupyter-server-proxy on Binder too
+            docs = esc(srv.public_url("/_notebook_routes/docs"))
+            where += f' · <a href="{docs}" target="_blank" rel="noopener">API docs</a>'
         live = "" if self.feed.loop is not None else " · not live: call .refresh()"
         self.header.value = (
             f'<span style="color:{MUTED}">{esc(headline(self.state))}{where}{live}</span>'

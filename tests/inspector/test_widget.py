@@ -283,3 +283,14 @@ def test_close_stops_following_the_app(served):
 def test_repr(served):
     _, _, inspector = served
     assert repr(inspector) == "Inspector(app=App(routes=2))"
+
+
+def test_the_header_links_to_the_api_docs_through_the_proxy(served, monkeypatch):
+    _, server, inspector = served
+    link = re.search(r'href="([^"]+)"[^>]*>API docs<', inspector.header.value)
+    assert link and link.group(1) == f"{server.url}/_notebook_routes/docs"
+    assert send(server.url, "GET", "/_notebook_routes/docs").status == 200
+    monkeypatch.setenv("JUPYTERHUB_SERVICE_PREFIX", "/user/ann/")
+    inspector.refresh()
+    inspector._draw_header()
+    assert f'href="/user/ann/proxy/{server.port}/_notebook_routes/docs"' in inspector.header.value
