@@ -31,6 +31,12 @@ def _parser() -> argparse.ArgumentParser:
         "--workers", type=int, default=1, help="processes sharing the port (default 1)"
     )
     serve.add_argument(
+        "--no-compress",
+        dest="compress",
+        action="store_false",
+        help="never gzip answers (Next.js's `compress: false`; default: gzip when accepted)",
+    )
+    serve.add_argument(
         "--strict",
         action="store_true",
         help="refuse to start if any route file fails to load or any route conflicts",
@@ -91,7 +97,14 @@ def _serve(args: argparse.Namespace) -> int:
         # Bind once, then fork: the kernel spreads connections over the processes.
         sockets = bind_sockets(args.port, args.host)
         fork_processes(args.workers)
-    server = Server(app, host=args.host, port=args.port, token=args.token, sockets=sockets)
+    server = Server(
+        app,
+        host=args.host,
+        port=args.port,
+        token=args.token,
+        sockets=sockets,
+        compress=args.compress,
+    )
     server.start()
     if server.token_generated:
         print(f"clients must send 'Authorization: Bearer {server.token}'", flush=True)

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 from notebook_routes.cache._data import using_store
 from notebook_routes._handlers import Handler, Params, RouteContext
 from notebook_routes._log import LogEntry
+from notebook_routes._not_found import not_found_page
 from notebook_routes.routing import normalize_request_path
 from notebook_routes.web._context import NavigationSignal, request_scope
 from notebook_routes.web._cookies import merge_cookie_mutations
@@ -32,8 +33,6 @@ from notebook_routes.web._response import NoResponse, Response, coerce_response,
 
 if TYPE_CHECKING:
     from notebook_routes._app import App, Route
-
-NOT_FOUND_TEXT = "404: This page could not be found."
 
 
 @dataclass
@@ -224,7 +223,7 @@ async def _respond(app: App, request: NextRequest, outcome: Outcome) -> Response
 
     match = app.match(normalized)
     if match is None:
-        return Response(NOT_FOUND_TEXT, status=404)
+        return not_found_page()
     route = match.value
     outcome.route = route
     outcome.params = match.params

@@ -38,8 +38,10 @@ from tornado.httpserver import HTTPServer
 from tornado.iostream import StreamClosedError
 from tornado.netutil import bind_sockets
 
+from notebook_routes import _compress
 from notebook_routes._app import App
 from notebook_routes._dispatch import dispatch_cached
+from notebook_routes._log import LogEntry
 from notebook_routes.web._headers import Headers
 from notebook_routes.web._request import BodyStream, NextRequest
 from notebook_routes.web._response import Response, encode_chunk
@@ -49,6 +51,10 @@ DEFAULT_MAX_BODY_SIZE = 10 * MiB
 DEFAULT_MAX_HEADER_SIZE = 64 * 1024  # tornado's own default; larger header blocks get 431
 DEFAULT_WORKERS = 32
 IDLE_TIMEOUT_S = 30.0
+RAW_NON_ASCII_TARGET = (
+    "Bad Request: the request target has raw non-ASCII bytes; percent-encode them "
+    "(/items/%E2%9C%93, not /items/\u2713)."
+)
 
 
 def is_loopback(host: str) -> bool:
@@ -78,6 +84,7 @@ class Server:
         idle_timeout: float = IDLE_TIMEOUT_S,
         workers: int = DEFAULT_WORKERS,
         sockets: list[socket.socket] | None = None,
+        compress: bool = True,
     ) -> None:
         if not isinstance(app, App):
             raise TypeError(f"app must be a notebook_routes.App, not {type(app).__name__}")
@@ -102,8 +109,12 @@ class Server:
                 "token must be a non-empty str: a server reachable from other machines "
                 "answers only requests with 'Authorization: Bearer <token>'"
             )
+        if not isinstance(compress, bool):
+            raise TypeError(f"compress must be True or False, not {compress!r}")
         self.app = app
         self.host = host
+        # gzip for clients that accept it, as Next.js's `compress: true` (its default).
+        self.compress = compress
         self.token = token
         self.token_generated = False
         if token is None and not is_loopback(host):
@@ -304,6 +315,9 @@ class _Exchange(httputil.HTTPMessageDelegate):
         self.closed = False
         self.too_large = False
         self.cached: Response | None = None  # a cache HIT, answered in finish()
+        self.method = ""
+        self.path = ""
+        self.accept_encoding: str | None = None
 
     def headers_received(
         self,
@@ -313,6 +327,8 @@ class _Exchange(httputil.HTTPMessageDelegate):
         assert isinstance(start_line, httputil.RequestStartLine)  # we are the server side
         server = self.server
         server._waiting.pop(self.conn, None)  # the head is in: no longer idle
+        self.method, self.path = start_line.method, start_line.path.split("?", 1)[0]
+        self.accept_encoding = headers.get("Accept-Encoding")
         if len(start_line.path) > server.max_header_size:
             return self._refuse(414)
         if _header_bytes(headers) > server.max_header_size:
@@ -325,6 +341,9 @@ class _Exchange(httputil.HTTPMessageDelegate):
         target = start_line.path
         if not target.startswith("/"):
             return self._refuse(400)
+        if not target.isascii():
+            # tornado decoded the raw bytes as Latin-1: mojibake for any handler. Node says 400.
+            return self._refuse_logged(400, RAW_NON_ASCII_TARGET)
         # The URL is built from the target; Host only names the authority, so it must be one
         # (a Host of "x/admin?" would otherwise move the path into the authority's place).
         host = headers.get("Host") or f"{server.host}:{server.port}"
@@ -351,6 +370,8 @@ class _Exchange(httputil.HTTPMessageDelegate):
             )
         except ValueError:  # a target urllib cannot take apart: the client's mistake
             return self._refuse(400)
+        # Methods are case-sensitive (RFC 9110 §9.1): `get` is not GET, whatever Request does.
+        request.method = start_line.method
         self.body = body
         loop = asyncio.get_running_loop()
         self.read_done = loop.create_future()
@@ -394,19 +415,29 @@ class _Exchange(httputil.HTTPMessageDelegate):
         if self.streaming and self.task is not None:
             self.task.cancel()  # closes the body generator at its current await
 
-    async def _refuse(self, status: int, headers: dict[str, str] | None = None) -> None:
+    async def _refuse(
+        self, status: int, headers: dict[str, str] | None = None, text: str = ""
+    ) -> None:
         """Answer before reading the body, then close (the body is not wanted)."""
         start = httputil.ResponseStartLine("HTTP/1.1", status, httputil.responses.get(status, ""))
         out = httputil.HTTPHeaders(headers or {})
-        out["Content-Length"] = "0"
+        body = text.encode("utf-8")
+        out["Content-Length"] = str(len(body))
         out["Connection"] = "close"
         out["Date"] = formatdate(usegmt=True)
         try:
-            await self.conn.write_headers(start, out)
+            await self.conn.write_headers(start, out, body or None)
         except StreamClosedError:
             pass
         stream = self.conn.detach()  # so tornado neither reads the body nor adds a 400
         stream.close()
+
+    def _refuse_logged(self, status: int, reason: str) -> Any:
+        """`_refuse` with a one-line reason as the body, written to the request log."""
+        self.server.app.log.append(
+            LogEntry(time.time(), self.method, self.path, None, {}, status, 0.0, error=reason)
+        )
+        return self._refuse(status, {"Content-Type": "text/plain; charset=utf-8"}, reason)
 
     async def _serve(self, request: NextRequest) -> None:
         response = await self.server.app.handle(request)
@@ -419,12 +450,56 @@ class _Exchange(httputil.HTTPMessageDelegate):
 
     def _write_whole(self, response: Response) -> None:
         """Write a response whose body is bytes or None, in one go."""
-        start, headers = _head(response)
         body = response.body
         status = response.status
-        if status >= 200 and status not in (204, 304) and "Content-Length" not in headers:
-            headers["Content-Length"] = str(len(body or b""))
-        self.conn.write_headers(start, headers, body or None)
+        try:
+            start, headers = _head(response)
+            coding = self._compression(status, headers)
+            if coding is not None and body is not None:
+                body = _compress.compress(coding, body)
+            if status >= 200 and status not in (204, 304) and "Content-Length" not in headers:
+                headers["Content-Length"] = str(len(body or b""))
+            self.conn.write_headers(start, headers, body or None)
+        except _UNSENDABLE as exc:
+            self._unsendable(exc)
+            return
+        self.conn.finish()
+
+    def _compression(self, status: int, headers: httputil.HTTPHeaders) -> str | None:
+        """Apply Next.js's compression rules to `headers`; the coding for the body, if any."""
+        if not self.server.compress:
+            return None
+        plan = _compress.negotiate(self.method, status, headers.get_all(), self.accept_encoding)
+        if plan.vary:
+            vary = _compress.add_vary(headers.get_list("Vary"))
+            if vary is not None:
+                headers["Vary"] = vary
+        if plan.coding is not None:
+            headers["Content-Encoding"] = plan.coding
+            headers.pop("Content-Length", None)  # the length of the bytes before compression
+        return plan.coding
+
+    def _unsendable(self, exc: Exception) -> None:
+        """Headers that cannot go on the wire (a bug past `Headers`' checks): answer 500.
+
+        Nothing has been written yet, so the connection stays in step; the log says why.
+        """
+        self.server.app.log.append(
+            LogEntry(
+                time.time(),
+                self.method,
+                self.path,
+                None,
+                {},
+                500,
+                0.0,
+                error=f"the response headers could not be sent: {type(exc).__name__}: {exc}",
+            )
+        )
+        headers = httputil.HTTPHeaders({"Content-Length": "0", "Date": _http_date()})
+        self.conn.write_headers(
+            httputil.ResponseStartLine("HTTP/1.1", 500, "Internal Server Error"), headers
+        )
         self.conn.finish()
 
     async def _write(self, response: Response) -> None:
@@ -433,11 +508,20 @@ class _Exchange(httputil.HTTPMessageDelegate):
         if body is None or isinstance(body, bytes):
             self._write_whole(response)
             return
-        start, headers = _head(response)
         self.streaming = True
         iterator = _chunks(body)
         try:
-            await conn.write_headers(start, headers)
+            try:
+                start, headers = _head(response)
+                coding = self._compression(response.status, headers)
+                writing = conn.write_headers(start, headers)
+            except _UNSENDABLE as exc:
+                await _close_body(body)
+                self._unsendable(exc)
+                return
+            if coding is not None:
+                iterator = _compressed(iterator, _compress.Encoder(coding))
+            await writing
             async for chunk in iterator:
                 if chunk:
                     await conn.write(chunk)
@@ -465,6 +549,9 @@ def _head(response: Response) -> tuple[httputil.ResponseStartLine, httputil.HTTP
         headers["Date"] = _http_date()
     return start, headers
 
+
+# What tornado raises for a header it will not write (a non-Latin-1 value, a line break).
+_UNSENDABLE = (ValueError, httputil.HTTPInputError)
 
 _date_cache: tuple[int, str] = (0, "")
 
@@ -513,6 +600,16 @@ async def _chunks(body: Any) -> AsyncIterator[bytes]:
         if chunk is done:
             return
         yield encode_chunk(chunk)
+
+
+async def _compressed(
+    chunks: AsyncIterator[bytes], encoder: _compress.Encoder
+) -> AsyncIterator[bytes]:
+    """`chunks` compressed one by one, each flushed so it can be decoded on arrival."""
+    async for chunk in chunks:
+        if chunk:
+            yield encoder.chunk(chunk)
+    yield encoder.finish()
 
 
 async def _close_body(body: Any) -> None:
