@@ -254,9 +254,17 @@ def parse_wrk(output: str) -> LoadResult:
 
 
 def run_wrk(
-    wrk: str, url: str, *, connections: int, duration: float, core: int | None
+    wrk: str,
+    url: str,
+    *,
+    connections: int,
+    duration: float,
+    core: int | None,
+    headers: Sequence[str] = (),
 ) -> LoadResult:
     command = [wrk, "-t1", f"-c{connections}", f"-d{max(1, round(duration))}s", "--latency"]
+    for header in headers:
+        command += ["-H", header]
     done = subprocess.run(
         pinned([*command, "--timeout", "10s", url], core),
         capture_output=True,
@@ -266,8 +274,11 @@ def run_wrk(
     return parse_wrk(done.stdout)
 
 
-def run_python_load(url: str, *, connections: int, duration: float, core: int | None) -> LoadResult:
+def run_python_load(
+    url: str, *, connections: int, duration: float, core: int | None, headers: Sequence[str] = ()
+) -> LoadResult:
     command = [PYTHON, __file__, url, f"--connections={connections}", f"--duration={duration}"]
+    command += [f"--header={header}" for header in headers]
     done = subprocess.run(
         pinned(command, core), capture_output=True, text=True, timeout=duration + 60
     )
@@ -288,13 +299,26 @@ class Load:
         return "wrk 1 thread" if self.wrk else "Python keep-alive generator (wrk not available)"
 
     def run(
-        self, url: str, *, connections: int = CONNECTIONS, duration: float = DURATION_S
+        self,
+        url: str,
+        *,
+        connections: int = CONNECTIONS,
+        duration: float = DURATION_S,
+        headers: Sequence[str] = (),
     ) -> LoadResult:
+        """Load `url`; `headers` are extra request header lines (``"Accept-Encoding: gzip"``)."""
         if self.wrk:
             return run_wrk(
-                self.wrk, url, connections=connections, duration=duration, core=self.core
+                self.wrk,
+                url,
+                connections=connections,
+                duration=duration,
+                core=self.core,
+                headers=headers,
             )
-        return run_python_load(url, connections=connections, duration=duration, core=self.core)
+        return run_python_load(
+            url, connections=connections, duration=duration, core=self.core, headers=headers
+        )
 
     def best_of(
         self,
@@ -313,7 +337,9 @@ class Load:
         return results[len(results) // 2]
 
 
-def python_load(url: str, *, connections: int, duration: float) -> LoadResult:
+def python_load(
+    url: str, *, connections: int, duration: float, headers: Sequence[str] = ()
+) -> LoadResult:
     """Keep `connections` keep-alive connections busy with GET `url` for `duration` seconds.
 
     One thread and a selector: each connection sends a request, reads the whole answer
@@ -322,7 +348,8 @@ def python_load(url: str, *, connections: int, duration: float) -> LoadResult:
     parts = urlsplit(url)
     target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     host = parts.hostname or "127.0.0.1"
-    request = f"GET {target} HTTP/1.1\r\nHost: {parts.netloc}\r\n\r\n".encode()
+    extra = "".join(f"{header}\r\n" for header in headers)
+    request = f"GET {target} HTTP/1.1\r\nHost: {parts.netloc}\r\n{extra}\r\n".encode()
     selector = selectors.DefaultSelector()
     latencies: list[float] = []
     errors = 0
@@ -482,8 +509,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("url")
     parser.add_argument("--connections", type=int, default=CONNECTIONS)
     parser.add_argument("--duration", type=float, default=DURATION_S)
+    parser.add_argument("--header", action="append", default=[], help="an extra header line")
     args = parser.parse_args(argv)
-    result = python_load(args.url, connections=args.connections, duration=args.duration)
+    result = python_load(
+        args.url, connections=args.connections, duration=args.duration, headers=args.header
+    )
     print(json.dumps(asdict(result)))
     return 0
 

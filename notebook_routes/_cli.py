@@ -46,6 +46,12 @@ def _parser() -> argparse.ArgumentParser:
         help="on a loopback bind, also answer this Host name (repeatable; '*' for any)",
     )
     serve.add_argument(
+        "--no-compress",
+        dest="compress",
+        action="store_false",
+        help="never gzip answers (Next.js's `compress: false`; default: gzip when accepted)",
+    )
+    serve.add_argument(
         "--strict",
         action="store_true",
         help="refuse to start if any route file fails to load or any route conflicts",
@@ -124,6 +130,7 @@ def _serve(args: argparse.Namespace) -> int:
         sockets=sockets,
         workers=args.threads,
         allowed_hosts=args.allow_host,
+        compress=args.compress,
     )
     server.start()
     for route in app.routes:

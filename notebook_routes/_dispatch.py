@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from notebook_routes._handlers import Outcome, run_handler
 from notebook_routes._log import LogEntry, note_bodies, note_chunk
-from notebook_routes._rendering import NOT_FOUND_TEXT
+from notebook_routes._not_found import not_found_page
 from notebook_routes._route import Route
 from notebook_routes.cache._data import using_store
 from notebook_routes.routing import normalize_request_path
@@ -215,7 +215,7 @@ async def _respond(app: App, request: NextRequest, outcome: Outcome) -> Response
 
     match = app.match(normalized)
     if match is None:
-        return Response(NOT_FOUND_TEXT, status=404)
+        return not_found_page()
     route = match.value
     outcome.route = route
     outcome.params = match.params

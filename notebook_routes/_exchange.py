@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 from tornado import httputil
 from tornado.iostream import StreamClosedError
 
+from notebook_routes import _compress
 from notebook_routes._dispatch import dispatch_cached
 from notebook_routes._guard import framing_error, host_error
 from notebook_routes._log import LogEntry, capture_entries
@@ -40,6 +41,10 @@ WRITE_SLICE = 256 * 1024
 # After refusing a body midway, read (and drop) this much more so the client sees the
 # answer rather than a connection reset, then close.
 LINGER_BYTES = 4 * MiB
+RAW_NON_ASCII_TARGET = (
+    "Bad Request: the request target has raw non-ASCII bytes; percent-encode them "
+    "(/items/%E2%9C%93, not /items/\u2713)."
+)
 
 
 class Connections(httputil.HTTPServerConnectionDelegate):
@@ -67,6 +72,7 @@ class Exchange(httputil.HTTPMessageDelegate):
         self.stream = conn.stream
         self.method = ""
         self.target = ""
+        self.accept_encoding: str | None = None
         self.body: BodyStream | None = None
         self.chunked = False
         self.received = 0
@@ -93,6 +99,7 @@ class Exchange(httputil.HTTPMessageDelegate):
         server = self.server
         server._waiting.pop(self.stream, None)  # the head is in: no longer idle
         self.method, self.target = start_line.method, start_line.path
+        self.accept_encoding = headers.get("Accept-Encoding")
         if len(start_line.path) > server.max_header_size:
             return self._refuse(414, "request target too long", headers)
         if _header_bytes(headers) > server.max_header_size:
@@ -130,6 +137,9 @@ class Exchange(httputil.HTTPMessageDelegate):
         target = start_line.path
         if not target.startswith("/"):
             return self._refuse(400, "request target is not a path", headers)
+        if not target.isascii():
+            # tornado decoded the raw bytes as Latin-1: mojibake for any handler. Node says 400.
+            return self._refuse(400, RAW_NON_ASCII_TARGET, headers, text=RAW_NON_ASCII_TARGET)
         has_body = self.chunked or size > 0
         if not has_body and start_line.method in ("GET", "HEAD"):
             # A cache HIT is answered from the stored bytes, with no request object built.
@@ -156,6 +166,8 @@ class Exchange(httputil.HTTPMessageDelegate):
         except ValueError:  # a target urllib cannot take apart: the client's mistake
             self._release()
             return self._refuse(400, "request target cannot be parsed", headers)
+        # Methods are case-sensitive (RFC 9110 §9.1): `get` is not GET, whatever Request does.
+        request.method = start_line.method
         self.body = body
         self.read_done = asyncio.get_running_loop().create_future()
         self.task = asyncio.ensure_future(self._serve(request))
@@ -325,18 +337,60 @@ class Exchange(httputil.HTTPMessageDelegate):
 
     def _write_whole(self, response: Response) -> Awaitable[None] | None:
         """Write a response whose body is bytes or None: at once, or in awaited slices."""
-        start, headers = _head(response)
         body = response.body
         status = response.status
-        if status >= 200 and status not in (204, 304) and "Content-Length" not in headers:
-            headers["Content-Length"] = str(len(body or b""))
-        if body is not None and len(body) > WRITE_SLICE:
-            return self._write_slices(start, headers, body)
-        self.conn.write_headers(start, headers, body or None)
+        try:
+            start, headers = _head(response)
+            coding = self._compression(status, headers)
+            if coding is not None and body is not None:
+                body = _compress.compress(coding, body)
+            if status >= 200 and status not in (204, 304) and "Content-Length" not in headers:
+                headers["Content-Length"] = str(len(body or b""))
+            if body is not None and len(body) > WRITE_SLICE:
+                return self._write_slices(start, headers, body)
+            self.conn.write_headers(start, headers, body or None)
+        except _UNSENDABLE as exc:
+            self._unsendable(exc)
+            return None
         self.conn.finish()
         if self.stream.writing():  # the client is slow to read: close it if it never does
             self.server._writing[self.stream] = time.monotonic() + self.server.write_timeout
         return None
+
+    def _compression(self, status: int, headers: httputil.HTTPHeaders) -> str | None:
+        """Apply Next.js's compression rules to `headers`; the coding for the body, if any."""
+        if not self.server.compress:
+            return None
+        plan = _compress.negotiate(self.method, status, headers.get_all(), self.accept_encoding)
+        if plan.vary:
+            vary = _compress.add_vary(headers.get_list("Vary"))
+            if vary is not None:
+                headers["Vary"] = vary
+        if plan.coding is not None:
+            headers["Content-Encoding"] = plan.coding
+            headers.pop("Content-Length", None)  # the length of the bytes before compression
+        return plan.coding
+
+    def _unsendable(self, exc: Exception) -> None:
+        """Headers that cannot go on the wire (a bug past `Headers`' checks): answer 500.
+
+        Nothing has been written yet, so the connection stays in step; the log says why.
+        """
+        self.server.app.log.append(
+            LogEntry(
+                time=time.time(),
+                method=self.method,
+                path=self.target.split("?", 1)[0],
+                route=None,
+                params={},
+                status=500,
+                duration_ms=0.0,
+                error=f"the response headers could not be sent: {type(exc).__name__}: {exc}",
+            )
+        )
+        headers = httputil.HTTPHeaders({"Content-Length": "0", "Date": _http_date()})
+        self.conn.write_headers(_start(500), headers)
+        self.conn.finish()
 
     async def _write_slices(
         self, start: httputil.ResponseStartLine, headers: httputil.HTTPHeaders, body: bytes
@@ -364,14 +418,23 @@ class Exchange(httputil.HTTPMessageDelegate):
             if pending is not None:
                 await pending
             return
-        start, headers = _head(response)
-        if "Content-Type" not in headers:
-            # A stream without a type must not be sniffed into HTML on Jupyter's origin.
-            headers["X-Content-Type-Options"] = "nosniff"
         self.streaming = True
         iterator = _chunks(body)
         try:
-            await self._flushed(conn.write_headers(start, headers))
+            try:
+                start, headers = _head(response)
+                if "Content-Type" not in headers:
+                    # A stream without a type must not be sniffed into HTML on Jupyter's origin.
+                    headers["X-Content-Type-Options"] = "nosniff"
+                coding = self._compression(response.status, headers)
+                writing = conn.write_headers(start, headers)
+            except _UNSENDABLE as exc:
+                await _close_body(body)
+                self._unsendable(exc)
+                return
+            if coding is not None:
+                iterator = _compressed(iterator, _compress.Encoder(coding))
+            await self._flushed(writing)
             async for chunk in iterator:
                 if chunk:
                     await self._flushed(conn.write(chunk))
@@ -388,6 +451,10 @@ class Exchange(httputil.HTTPMessageDelegate):
             self.streaming = False
             self.server._writing.pop(self.stream, None)
         conn.finish()
+
+
+# What tornado raises for a header it will not write (a non-Latin-1 value, a line break).
+_UNSENDABLE = (ValueError, httputil.HTTPInputError)
 
 
 def _is_whole(body: object) -> bool:
@@ -456,6 +523,16 @@ async def _chunks(body: Any) -> AsyncIterator[bytes]:
         if chunk is done:
             return
         yield encode_chunk(chunk)
+
+
+async def _compressed(
+    chunks: AsyncIterator[bytes], encoder: _compress.Encoder
+) -> AsyncIterator[bytes]:
+    """`chunks` compressed one by one, each flushed so it can be decoded on arrival."""
+    async for chunk in chunks:
+        if chunk:
+            yield encoder.chunk(chunk)
+    yield encoder.finish()
 
 
 async def _close_body(body: Any) -> None:

@@ -17,7 +17,6 @@ from IPython.core.magic_arguments import argument, magic_arguments, parse_argstr
 from IPython.display import display
 
 from notebook_routes import _runtime as runtime
-from notebook_routes._route import Route
 from notebook_routes._cell_source import (
     METHODS_HELP,
     PAGE_PATH_HELP,
@@ -28,6 +27,7 @@ from notebook_routes._cell_source import (
     route_line,
 )
 from notebook_routes._cells import CellError, body_handler, module_namespace
+from notebook_routes._route import Route
 from notebook_routes._summary import describe
 from notebook_routes.routing import RouteError
 

@@ -24,6 +24,7 @@ from urllib.parse import quote
 
 from notebook_routes._handlers import Outcome, run_handler
 from notebook_routes._log import LogEntry
+from notebook_routes._not_found import not_found_page
 from notebook_routes._route import Route, cache_control, is_static_candidate, period
 from notebook_routes.cache._data import collecting_tags, using_store
 from notebook_routes.cache._store import CacheEntry
@@ -36,7 +37,6 @@ if TYPE_CHECKING:
 
 Progress = Callable[[int, int], None]  # (done, total), after each prerendered path
 
-NOT_FOUND_TEXT = "404: This page could not be found."
 BUILD_ORIGIN = "http://localhost"
 
 
@@ -240,7 +240,7 @@ class RouteCache:
                 listed = await self.static_params(route)
                 route.static_paths = frozenset(build_path(route, p) for p in listed)
             if path not in route.static_paths:
-                return Response(NOT_FOUND_TEXT, status=404)
+                return not_found_page()  # as for a path no route matches
 
         entry, response = await self._render_once(route, path, params, request.next_url.origin)
         if route.bailout is not None:  # the render used a dynamic API: answer as a dynamic route

@@ -87,6 +87,7 @@ class Server:
         max_body_buffer: int = DEFAULT_BODY_BUFFER,
         max_pending_bodies: int = DEFAULT_PENDING_BODIES,
         allowed_hosts: Sequence[str] | None = None,
+        compress: bool = True,
     ) -> None:
         if not isinstance(app, App):
             raise TypeError(f"app must be a notebook_routes.App, not {type(app).__name__}")
@@ -135,8 +136,12 @@ class Server:
                 "token must be a non-empty str: a server reachable from other machines "
                 "answers only requests with 'Authorization: Bearer <token>'"
             )
+        if not isinstance(compress, bool):
+            raise TypeError(f"compress must be True or False, not {compress!r}")
         self.app = app
         self.host = host
+        # gzip for clients that accept it, as Next.js's `compress: true` (its default).
+        self.compress = compress
         self.token = token
         self.token_generated = False
         if token is None and not is_loopback(host):

@@ -31,7 +31,7 @@ import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, Generic, Literal, TypeVar
-from urllib.parse import unquote
+from urllib.parse import quote, unquote
 
 from notebook_routes.routing._conflicts import (
     Conflict,
@@ -49,7 +49,11 @@ T = TypeVar("T")
 Kind = Literal["route", "page"]
 _KINDS = ("route", "page")
 _Key = tuple[str, str]  # (source, kind): a route and a page may share a folder (and conflict)
-_Step = tuple[str, str]  # (segment kind, decoded static text or "")
+_Step = tuple[str, str]  # (segment kind, static text as a browser sends it, or "")
+# What a browser leaves unencoded in a path segment besides letters, digits and "-._~"
+# (the WHATWG path percent-encode set); everything else in a static folder name is
+# compared in its percent-encoded spelling, since requests are matched undecoded.
+_SEGMENT_SAFE = "!$&'()*+,;=:@[]|"
 
 
 @dataclass(frozen=True)
@@ -84,7 +88,7 @@ class _Entry:
         self.value = value
         self.seq = seq  # registration order; kept when the entry is replaced
         self.steps: tuple[_Step, ...] = tuple(
-            (s.kind, unquote(s.name) if s.kind == "static" else "") for s in pattern.segments
+            (s.kind, _wire(s.name) if s.kind == "static" else "") for s in pattern.segments
         )
         segments = pattern.segments
         self.params = tuple((i, s.name) for i, s in enumerate(segments) if s.kind == "dynamic")
@@ -126,6 +130,15 @@ class _Node:
 
 
 _ATTR = {"dynamic": "dynamic", "catch_all": "catch_all", "optional_catch_all": "optional"}
+
+
+def _wire(name: str) -> str:
+    """A static folder name as it appears in a request path.
+
+    >>> _wire("rss.xml"), _wire("caf%C3%A9"), _wire("café"), _wire("%5Fprivate")
+    ('rss.xml', 'caf%C3%A9', 'caf%C3%A9', '_private')
+    """
+    return quote(unquote(name), safe=_SEGMENT_SAFE)
 
 
 def _find(node: _Node, parts: list[str], i: int, n: int) -> _Entry | None:
@@ -180,32 +193,31 @@ class RouteTable(Generic[T]):
     def match(self, path: str) -> Match[T] | None:
         """Match a normalised, still percent-encoded request path; ``None`` if nothing does.
 
-        Each segment is percent-decoded on its own, so ``/items/a%2Fb`` gives
-        ``{"slug": "a/b"}``. A segment that is not valid UTF-8 once decoded matches nothing.
+        Static segments compare with the raw segment, as Next.js does (``/%61pi`` is not
+        ``/api``); only what a parameter captures is percent-decoded, one segment at a
+        time, so ``/items/a%2Fb`` gives ``{"slug": "a/b"}``. A captured segment that is
+        not valid UTF-8 once decoded matches nothing.
         """
         if path == "/":
             parts: list[str] = []
         elif path[:1] == "/":
             parts = path[1:].split("/")
-            for i, segment in enumerate(parts):
-                if "%" in segment:
-                    try:
-                        parts[i] = unquote(segment, errors="strict")
-                    except UnicodeDecodeError:
-                        return None
-                elif not segment:
-                    return None  # not normalised: the server redirects these first
+            if "" in parts:
+                return None  # not normalised: the server redirects these first
         else:
             return None
         entry = _find(self._root, parts, 0, len(parts))
         if entry is None:
             return None
-        params: dict[str, str | list[str]] = {}
-        for i, name in entry.params:
-            params[name] = parts[i]
-        rest = entry.rest
-        if rest is not None and rest[0] < len(parts):
-            params[rest[1]] = parts[rest[0] :]
+        try:
+            params: dict[str, str | list[str]] = {}
+            for i, name in entry.params:
+                params[name] = _decoded(parts[i])
+            rest = entry.rest
+            if rest is not None and rest[0] < len(parts):
+                params[rest[1]] = [_decoded(part) for part in parts[rest[0] :]]
+        except UnicodeDecodeError:
+            return None
         return Match(entry.source, params, entry.value)
 
     def get(self, source: str, *, kind: Kind | None = None) -> T | None:
@@ -378,6 +390,10 @@ class RouteTable(Generic[T]):
         for conflict in found:
             for source in conflict.routes:
                 index[source] = [*index.get(source, ()), conflict]
+
+
+def _decoded(segment: str) -> str:
+    return unquote(segment, errors="strict") if "%" in segment else segment
 
 
 def _source_key(source: str) -> str:

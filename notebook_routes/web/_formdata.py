@@ -148,9 +148,19 @@ def parse_header_params(value: str) -> tuple[str, dict[str, str]]:
     return main.strip().lower(), params
 
 
+def decode_utf8(data: bytes) -> str:
+    r"""Bytes as the Fetch API's body readers decode them: UTF-8, U+FFFD for bad bytes,
+    one leading byte order mark dropped.
+
+    >>> decode_utf8(b"\xef\xbb\xbf\xef\xbb\xbfcaf\xc3\xa9 \xff")
+    '\ufeffcafé \ufffd'
+    """
+    return data.decode("utf-8-sig", errors="replace")
+
+
 def parse_urlencoded(body: bytes) -> FormData:
-    """``a=1&b=x+y`` as a browser sends it (``+`` is a space; UTF-8)."""
-    text = body.decode("utf-8", errors="replace")
+    """``a=1&b=x+y`` as a browser sends it (``+`` is a space; UTF-8, whatever the charset)."""
+    text = decode_utf8(body)
     return FormData(parse_qsl(text, keep_blank_values=True))
 
 

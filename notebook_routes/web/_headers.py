@@ -23,8 +23,23 @@ HeadersInit = Union["Headers", Mapping[str, object], Iterable[tuple[str, object]
 
 _TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 _FORBIDDEN_IN_VALUE = re.compile(r"[\r\n\x00]")
+_BEYOND_LATIN_1 = re.compile(r"[^\x00-\xff]")
 # Fetch strips "HTTP whitespace" from both ends of a value before storing it.
 _HTTP_WHITESPACE = " \t\r\n"
+
+
+
+class InvalidHeader(TypeError, ValueError):
+    """A header name or value that cannot be sent, as the Fetch API's ``TypeError``.
+
+    Also a ``ValueError``, which is what a bad header was before it matched Fetch.
+
+    >>> Headers({"X-Name": "report-\u2713.txt"})
+    Traceback (most recent call last):
+    ...
+    notebook_routes.web._headers.InvalidHeader: Invalid value for header 'X-Name': ...
+    """
+
 
 READONLY_MESSAGE = (
     "The request headers are read-only; build Headers(request.headers) to change a copy."
@@ -35,7 +50,7 @@ def _check_name(name: object) -> str:
     if not isinstance(name, str):
         raise TypeError(f"Header names must be str; got {type(name).__name__} {name!r}.")
     if not _TOKEN.fullmatch(name):
-        raise ValueError(
+        raise InvalidHeader(
             f"Invalid header name {name!r}: use letters, digits and !#$%&'*+-.^_`|~ "
             "only (no spaces, colons or line breaks)."
         )
@@ -51,10 +66,20 @@ def _check_value(name: str, value: object) -> str:
         )
     value = value.strip(_HTTP_WHITESPACE)
     if _FORBIDDEN_IN_VALUE.search(value):
-        raise ValueError(
+        raise InvalidHeader(
             f"Invalid value for header {name!r}: {value!r} contains a line break or NUL; "
             "a header value must be a single line."
         )
+    if not value.isascii():
+        wide = _BEYOND_LATIN_1.search(value)
+        if wide is not None:
+            # Fetch's ByteString: on the wire a header is bytes, one per code point.
+            char = wide.group()
+            raise InvalidHeader(
+                f"Invalid value for header {name!r}: the character {char!r} (U+{ord(char):04X}) "
+                f"at index {wide.start()} is greater than 255; header values are Latin-1. "
+                "Percent-encode it (urllib.parse.quote): filename*=UTF-8''report-%E2%9C%93.txt."
+            )
     return value
 
 

@@ -27,7 +27,7 @@ from typing import Any
 from urllib.parse import SplitResult, parse_qsl, quote_plus, urlsplit
 
 from notebook_routes.web._cookies import RequestCookies
-from notebook_routes.web._formdata import FormData, Pairs, parse_form, parse_header_params
+from notebook_routes.web._formdata import FormData, Pairs, decode_utf8, parse_form
 from notebook_routes.web._headers import Headers, HeadersInit
 from notebook_routes.web._scope import awaited_here, iterated_here, note_dynamic_usage
 
@@ -119,9 +119,6 @@ class BodyStream:
         return f"BodyStream(<{size} bytes{'' if self._finished else ' so far'}>)"
 
 
-def _charset(content_type: str | None) -> str:
-    _, params = parse_header_params(content_type or "")
-    return params.get("charset", "utf-8")
 
 
 class Request:
@@ -193,17 +190,16 @@ class Request:
         return awaited_here(self._body.read())
 
     def text(self) -> Any:
-        """The body decoded by the Content-Type's charset (UTF-8 when none is given)."""
+        """The body as UTF-8, as the Fetch API decodes it.
+
+        Always UTF-8 whatever the Content-Type's charset says, bad bytes become U+FFFD,
+        and one leading byte order mark is dropped.
+        """
         note_dynamic_usage("request.text()")
         return awaited_here(self._text())
 
     async def _text(self) -> str:
-        data = await self._body.read()
-        charset = _charset(self._headers.get("content-type"))
-        try:
-            return data.decode(charset, errors="replace")
-        except LookupError:
-            raise BadRequest(f"Unknown charset {charset!r} in the request's Content-Type") from None
+        return decode_utf8(await self._body.read())
 
     def json(self) -> Any:
         """The body parsed as JSON; ``BadRequest`` when it is empty or invalid.

@@ -98,11 +98,17 @@ def test_segments_are_percent_decoded_one_at_a_time():
     assert table.match("/blog/a%2Fb/c").params == {"slug": ["a/b", "c"]}
 
 
-def test_static_folders_match_decoded_segments():
-    table = table_of("/%5Fprivate", "/caf%C3%A9")
+def test_static_folders_match_the_raw_segment_a_browser_sends():
+    # Next.js compares static segments undecoded: an escape of a plain letter is another path.
+    table = table_of("/%5Fprivate", "/caf%C3%A9", "/api/hello", "/items/new", "/items/[slug]")
     assert table.match("/_private").pattern == "/%5Fprivate"
-    assert table.match("/%5Fprivate").pattern == "/%5Fprivate"
+    assert table.match("/%5Fprivate") is None
     assert table.match("/caf%C3%A9").pattern == "/caf%C3%A9"
+    assert table_of("/café").match("/caf%C3%A9").pattern == "/café"
+    assert table.match("/%61pi/hello") is None
+    got = table.match("/items/n%65w")
+    assert (got.pattern, got.params) == ("/items/[slug]", {"slug": "new"})
+    assert table.match("/items/a%2Fb").params == {"slug": "a/b"}
 
 
 def test_undecodable_segment_matches_nothing():

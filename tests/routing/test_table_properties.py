@@ -18,7 +18,8 @@ from hypothesis import strategies as st
 from notebook_routes.routing import RoutePattern, RouteTable, parse_pattern
 
 STATIC = ["a", "b", "ab", "new"]
-VALUES = ["a", "new", "x1", "a%2Fb", "%20", "caf%C3%A9", "ab"]  # some equal static texts
+# Some equal static texts, some spell one with an escape (n%65w is "new", raw it is not).
+VALUES = ["a", "new", "x1", "a%2Fb", "%20", "caf%C3%A9", "ab", "n%65w", "%61"]
 RANK = {"static": 0, "dynamic": 1, "catch_all": 2, "optional_catch_all": 3}
 FOLDER = {"dynamic": "[{}]", "catch_all": "[...{}]", "optional_catch_all": "[[...{}]]"}
 PREFIX = {"dynamic": "p", "catch_all": "c", "optional_catch_all": "o"}
