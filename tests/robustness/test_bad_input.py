@@ -4,7 +4,7 @@ crash deep inside."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import pytest
 from hypothesis import given, settings
@@ -12,7 +12,6 @@ from hypothesis import strategies as st
 
 import notebook_routes as nr
 from notebook_routes import App, NextResponse, Response, RouteError, Server
-from tests.kernel import Kernel
 
 
 def handler() -> str:
@@ -161,13 +160,7 @@ def test_any_config_value_is_accepted_or_refused_naming_the_option(name, value):
 # -- magics, in a real kernel -----------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def kernel() -> Iterator[Kernel]:
-    k = Kernel()
-    k.ok("%load_ext notebook_routes")
-    k.ok("%%route GET /kept\nreturn 'kept'")
-    yield k
-    k.shutdown()
+KERNEL_SETUP = ["%%route GET /kept\nreturn 'kept'"]  # the shared `kernel` runs it first
 
 
 ROUTES = "sorted(r.source for r in __import__('notebook_routes').default_app().routes)"
