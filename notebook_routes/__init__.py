@@ -13,12 +13,10 @@ Outside one, the same objects make an `App` that `notebook-routes serve` can ser
 from __future__ import annotations
 
 from notebook_routes._app import App, Route
-from notebook_routes.cache import CacheEntry, FakeClock, MemoryCache, cached
 from notebook_routes._client import ClientResponse
 from notebook_routes._config import SegmentConfig
 from notebook_routes._fetch import FetchResponse, fetch
 from notebook_routes._handlers import Params, RouteContext
-from notebook_routes.routing import Conflict, Match, RouteError
 from notebook_routes._runtime import (
     default_app,
     remove,
@@ -30,6 +28,8 @@ from notebook_routes._runtime import (
     stop,
 )
 from notebook_routes._server import Server
+from notebook_routes.cache import CacheEntry, FakeClock, MemoryCache, cached
+from notebook_routes.routing import Conflict, Match, RouteError
 from notebook_routes.web import (
     BadRequest,
     FormData,

@@ -22,12 +22,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from notebook_routes.cache._routes import Progress, RouteCache, is_static_candidate, rendering
-from notebook_routes.cache._store import CacheEntry, CacheStore, Clock, MemoryCache
 from notebook_routes._config import CAMEL_CASE, SegmentConfig
 from notebook_routes._dispatch import Outcome, dispatch, run_handler
 from notebook_routes._handlers import Handler
 from notebook_routes._log import DEFAULT_LOG_SIZE, RequestLog
+from notebook_routes.cache._routes import Progress, RouteCache, is_static_candidate, rendering
+from notebook_routes.cache._store import CacheEntry, CacheStore, Clock, MemoryCache
 from notebook_routes.routing import (
     Conflict,
     Match,

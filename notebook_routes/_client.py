@@ -161,7 +161,7 @@ def send(
         out.set("Authorization", f"Bearer {token}")
 
     parts = urlsplit(base_url)
-    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=timeout)
+    connection = http.client.HTTPConnection(parts.hostname or "", parts.port, timeout=timeout)
     started = time.perf_counter()
     try:
         # Non-ASCII characters go out percent-encoded as UTF-8, as a browser sends them.

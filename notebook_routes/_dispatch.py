@@ -21,9 +21,9 @@ import traceback
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from notebook_routes.cache._data import using_store
 from notebook_routes._handlers import Handler, Params, RouteContext
 from notebook_routes._log import LogEntry
+from notebook_routes.cache._data import using_store
 from notebook_routes.routing import normalize_request_path
 from notebook_routes.web._context import NavigationSignal, request_scope
 from notebook_routes.web._cookies import merge_cookie_mutations

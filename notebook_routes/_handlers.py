@@ -114,9 +114,9 @@ class Handler:
             # A plain def may block (time.sleep, a database): run it in the worker pool,
             # carrying the request scope along with the context variables.
             loop = asyncio.get_running_loop()
-            context = contextvars.copy_context()
-            context.run(handler_loop.set, loop)  # so request.json() can wait for the body
-            run = functools.partial(context.run, self.fn, *args)
+            scope = contextvars.copy_context()
+            scope.run(handler_loop.set, loop)  # so request.json() can wait for the body
+            run = functools.partial(scope.run, self.fn, *args)
             result = await loop.run_in_executor(None, run)
         if inspect.isawaitable(result):  # a def that returned a coroutine
             result = await result

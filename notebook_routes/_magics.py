@@ -12,6 +12,7 @@ import shlex
 from typing import Any
 
 from IPython.core.error import UsageError
+from IPython.core.interactiveshell import InteractiveShell
 from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
 from IPython.display import display
@@ -19,8 +20,8 @@ from IPython.display import display
 from notebook_routes import _runtime as runtime
 from notebook_routes._app import METHODS, Route
 from notebook_routes._cells import CellError, body_handler, module_namespace
-from notebook_routes.routing import RouteError
 from notebook_routes._summary import describe
+from notebook_routes.routing import RouteError
 
 
 def _line_for(route: Route) -> dict[str, str]:
@@ -86,6 +87,8 @@ def _report(route: Route) -> None:
 @magics_class
 class RouteMagics(Magics):
     """Define Next.js-style route handlers in notebook cells."""
+
+    shell: InteractiveShell  # never None here: IPython hands itself over when it loads them
 
     def _cell_number(self) -> int:
         # The number the front end shows for this cell. IPython 9 counts the cell before

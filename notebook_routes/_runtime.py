@@ -12,9 +12,9 @@ import threading
 from typing import Any
 
 from notebook_routes._app import App, Route
-from notebook_routes.cache._data import set_default_store
 from notebook_routes._client import ClientResponse, HeadersInit, check_target, send
 from notebook_routes._server import Server
+from notebook_routes.cache._data import set_default_store
 
 _app = App()
 set_default_store(_app.cache)  # cached() and fetch() outside a request use the default app's

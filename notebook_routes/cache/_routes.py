@@ -21,9 +21,9 @@ from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import quote
 
+from notebook_routes._log import LogEntry
 from notebook_routes.cache._data import collecting_tags, using_store
 from notebook_routes.cache._store import ONE_YEAR_S, CacheEntry
-from notebook_routes._log import LogEntry
 from notebook_routes.routing import RouteError
 from notebook_routes.web._request import NextRequest
 from notebook_routes.web._response import Response, encode_chunk

@@ -151,7 +151,8 @@ def parse_header_params(value: str) -> tuple[str, dict[str, str]]:
 def parse_urlencoded(body: bytes) -> FormData:
     """``a=1&b=x+y`` as a browser sends it (``+`` is a space; UTF-8)."""
     text = body.decode("utf-8", errors="replace")
-    return FormData(parse_qsl(text, keep_blank_values=True))
+    pairs: list[tuple[str, str | UploadedFile]] = list(parse_qsl(text, keep_blank_values=True))
+    return FormData(pairs)
 
 
 def _part_headers(block: bytes) -> dict[str, str]:

@@ -58,7 +58,7 @@ def _check_value(name: str, value: object) -> str:
     return value
 
 
-def _pairs_from(init: HeadersInit) -> Iterator[tuple[str, object]]:
+def _pairs_from(init: HeadersInit) -> Iterator[tuple[object, object]]:
     if init is None:
         return
     if isinstance(init, Headers):
