@@ -171,7 +171,7 @@ def _exchange(
 ) -> ClientResponse:
     """One request and its whole answer on a fresh connection, timed from connecting."""
     parts = urlsplit(base_url)
-    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=timeout)
+    connection = http.client.HTTPConnection(parts.hostname or "", parts.port, timeout=timeout)
     started = time.perf_counter()
     try:
         # Non-ASCII characters go out percent-encoded as UTF-8, as a browser sends them.

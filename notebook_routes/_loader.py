@@ -33,7 +33,9 @@ class LoadProblem:
 
 
 def route_path(folder: Path, file: Path) -> str:
-    """>>> route_path(Path("app"), Path("app/(shop)/items/[slug]/route.py"))
+    """The PATH a ``route.py`` under ``folder`` serves: its folder, written as a URL.
+
+    >>> route_path(Path("app"), Path("app/(shop)/items/[slug]/route.py"))
     '/(shop)/items/[slug]'
     >>> route_path(Path("app"), Path("app/route.py"))
     '/'

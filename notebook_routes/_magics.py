@@ -12,6 +12,7 @@ import shlex
 from typing import Any
 
 from IPython.core.error import UsageError
+from IPython.core.interactiveshell import InteractiveShell
 from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
 from IPython.display import display
@@ -95,6 +96,8 @@ def _report(route: Route) -> None:
 @magics_class
 class RouteMagics(Magics):
     """Define Next.js-style route handlers in notebook cells."""
+
+    shell: InteractiveShell  # never None here: IPython hands itself over when it loads them
 
     def _cell_number(self) -> int:
         # The number the front end shows for this cell. IPython 9 counts the cell before

@@ -95,7 +95,7 @@ def schema_of(hint: Any, _seen: frozenset[Any] = frozenset()) -> dict[str, Any]:
     seen = _seen | {hint}
     if _is_pydantic(hint):
         try:
-            return _inline_defs(hint.model_json_schema())
+            return _inline_defs(hint.model_json_schema())  # type: ignore[attr-defined]
         except Exception:
             return {"type": "object", "title": hint.__name__}
     if typing.is_typeddict(hint):

@@ -22,8 +22,8 @@ def rendering_label(route: Route) -> str:
         return "ƒ dynamic" + (f" ({route.bailout})" if route.bailout else "")
     symbol = "●" if route.pattern.is_dynamic else "○"
     if kind == "isr":
-        period = route.config.revalidate
-        shown = int(period) if float(period).is_integer() else period
+        period = float(route.config.revalidate or 0)  # a number of seconds for ISR
+        shown = int(period) if period.is_integer() else period
         return f"{symbol} ISR {shown}s"
     return f"{symbol} static"
 

@@ -1,4 +1,6 @@
-"""Shared fixtures: a real server on a loopback port for an `App` a test builds."""
+"""Shared fixtures: a real server on a loopback port for an `App` a test builds, and a real
+kernel for the tests of a module. Tests that need a kernel, a browser or Binder are marked
+``slow``, so ``pytest -m "not slow"`` is the quick inner loop."""
 
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ import pytest
 
 from notebook_routes import App, Server
 from notebook_routes._client import ClientResponse, send
+from tests.kernel import Kernel
 
 
 @dataclass
@@ -34,3 +37,29 @@ def live() -> Iterator[Live]:
         yield Live(app, server)
     finally:
         server.stop()
+
+
+@pytest.fixture(scope="module")
+def kernel(request: pytest.FixtureRequest) -> Iterator[Kernel]:
+    """A real kernel with the extension loaded, shared by the tests of one module.
+
+    A module that wants more cells run first lists them in ``KERNEL_SETUP``::
+
+        KERNEL_SETUP = ["%%route GET /kept\\nreturn 'kept'"]
+    """
+    k = Kernel()
+    try:
+        k.ok("%load_ext notebook_routes")
+        for cell in getattr(request.module, "KERNEL_SETUP", ()):
+            k.ok(cell)
+        yield k
+    finally:
+        k.shutdown()
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    # A test that asks for the shared kernel, and each nbval cell (a notebook run on a fresh
+    # kernel), is slow; tests that start a kernel, a browser or Binder themselves say so.
+    for item in items:
+        if item.path.suffix == ".ipynb" or "kernel" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.slow)

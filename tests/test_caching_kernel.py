@@ -6,20 +6,12 @@ import time
 
 import pytest
 
-from tests.kernel import Kernel
-
 pytestmark = pytest.mark.timeout(300)
 
 
-@pytest.fixture(scope="module")
-def kernel():
-    k = Kernel()
-    k.ok("%load_ext notebook_routes")
-    k.ok(
-        "RUNS = {}\ndef count(name):\n    RUNS[name] = RUNS.get(name, 0) + 1\n    return RUNS[name]"
-    )
-    yield k
-    k.shutdown()
+KERNEL_SETUP = [
+    "RUNS = {}\ndef count(name):\n    RUNS[name] = RUNS.get(name, 0) + 1\n    return RUNS[name]"
+]
 
 
 def test_a_static_cell_is_prerendered_when_it_runs(kernel):
@@ -60,7 +52,8 @@ def test_dynamic_error_refuses_the_cell_verbatim(kernel):
 
 def test_auto_bail_out_is_explained_in_the_cell(kernel):
     out = kernel.ok(
-        "%%route /bail\nrevalidate = 60\ndef GET(request):\n    return request.headers.get('x-a') or '-'"
+        "%%route /bail\nrevalidate = 60\n"
+        "def GET(request):\n    return request.headers.get('x-a') or '-'"
     )
     assert "ƒ dynamic (used `request.headers` while prerendering)" in out.text
     assert kernel.http("GET", "/bail", headers={"X-A": "live"}).text == "live"
@@ -112,6 +105,7 @@ def test_fetch_from_a_cell_and_from_a_handler_through_the_data_cache(kernel):
 
 def test_max_duration_answers_504(kernel):
     kernel.ok(
-        "%%route /slow\nimport asyncio\nmax_duration = 0.3\nasync def GET():\n    await asyncio.sleep(20)"
+        "%%route /slow\nimport asyncio\nmax_duration = 0.3\n"
+        "async def GET():\n    await asyncio.sleep(20)"
     )
     assert kernel.http("GET", "/slow").status == 504

@@ -61,7 +61,7 @@ def _kernel() -> Iterator[Served]:
         kernel.shutdown()
 
 
-@pytest.fixture(scope="module", params=["serve", "kernel"])
+@pytest.fixture(scope="module", params=["serve", pytest.param("kernel", marks=pytest.mark.slow)])
 def served(request: pytest.FixtureRequest) -> Iterator[Served]:
     yield from (_serve() if request.param == "serve" else _kernel())
 

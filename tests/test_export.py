@@ -122,6 +122,7 @@ def serve_url(app_dir: Path, export_run: subprocess.CompletedProcess[str]) -> It
         yield url
 
 
+@pytest.mark.slow
 @pytest.mark.timeout(300)
 @pytest.mark.parametrize(("method", "path", "kwargs"), REQUESTS)
 def test_exported_folder_answers_as_the_kernel_did(kernel_url, serve_url, method, path, kwargs):

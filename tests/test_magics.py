@@ -13,14 +13,6 @@ from tests.kernel import Kernel
 pytestmark = pytest.mark.timeout(300)
 
 
-@pytest.fixture(scope="module")
-def kernel():
-    k = Kernel()
-    k.ok("%load_ext notebook_routes")
-    yield k
-    k.shutdown()
-
-
 def test_route_cell_answers_at_once(kernel):
     out = kernel.ok('%%route GET /items/[slug]\nreturn Response.json({"slug": params["slug"]})')
     got = kernel.http("GET", "/items/a")
@@ -238,6 +230,7 @@ def test_routes_magic_shows_a_table(kernel):
     assert "/listed" in out.text and "pattern" in out.text
 
 
+@pytest.mark.slow  # starts its own kernel
 def test_unload_frees_the_port_and_two_kernels_have_their_own_servers():
     first, second = Kernel(), Kernel()
     try:
@@ -255,6 +248,7 @@ def test_unload_frees_the_port_and_two_kernels_have_their_own_servers():
         second.shutdown()
 
 
+@pytest.mark.slow  # starts its own kernel
 def test_kernel_shutdown_frees_the_port():
     k = Kernel()
     k.ok("%load_ext notebook_routes")
@@ -265,6 +259,7 @@ def test_kernel_shutdown_frees_the_port():
         probe.bind(("127.0.0.1", port))
 
 
+@pytest.mark.slow  # starts its own kernel
 def test_port_from_the_environment():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -28,7 +28,7 @@ BINDER = ROOT / "binder"
 NOTEBOOKS = ROOT / "notebooks"
 INSTALL_TIMEOUT_S = 900
 
-pytestmark = pytest.mark.timeout(2 * INSTALL_TIMEOUT_S + 600)
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(2 * INSTALL_TIMEOUT_S + 600)]
 
 
 def _index_reachable() -> bool:

@@ -230,6 +230,7 @@ def test_an_event_stream_arrives_chunk_by_chunk(jupyter, routes, under_jupyterhu
     assert rest == b"data: two\n\n"
 
 
+@pytest.mark.slow  # starts a kernel
 def test_the_link_a_route_cell_prints_opens_through_the_proxy(jupyter):
     kernel = Kernel(env={**os.environ, "JUPYTERHUB_SERVICE_PREFIX": PREFIX})
     try:

@@ -96,6 +96,7 @@ def port_is_free(port: int) -> bool:
         return True
 
 
+@pytest.mark.slow  # starts a kernel
 def test_run_serves_the_notebook_until_interrupted(tmp_path):
     with running(FIXTURE, tmp_path) as run:
         assert run.stdout[-1] == f"notebook-routes running {FIXTURE} at {run.url}"
@@ -124,6 +125,7 @@ def test_run_serves_the_notebook_until_interrupted(tmp_path):
         assert "error:" not in run.stderr
 
 
+@pytest.mark.slow  # starts a kernel
 def test_failing_cells_are_reported_and_the_others_still_served(tmp_path):
     notebook = write_notebook(
         tmp_path / "failing.ipynb",
@@ -150,6 +152,7 @@ def test_failing_cells_are_reported_and_the_others_still_served(tmp_path):
         assert port_is_free(run.port)
 
 
+@pytest.mark.slow  # starts a kernel
 def test_a_kernel_that_dies_ends_the_run_with_exit_code_1(tmp_path):
     notebook = write_notebook(
         tmp_path / "dies.ipynb",
@@ -164,6 +167,7 @@ def test_a_kernel_that_dies_ends_the_run_with_exit_code_1(tmp_path):
     assert "error: the kernel died while running cell 3" in (tmp_path / "stderr.txt").read_text()
 
 
+@pytest.mark.slow  # starts a kernel
 def test_a_kernel_that_dies_while_serving_ends_the_run_with_exit_code_1(tmp_path):
     notebook = write_notebook(tmp_path / "dies.ipynb", "%%route GET /die\nimport os\nos._exit(1)")
     with running(notebook, tmp_path) as run:
@@ -173,6 +177,7 @@ def test_a_kernel_that_dies_while_serving_ends_the_run_with_exit_code_1(tmp_path
         assert "error: the kernel died; its routes are no longer served" in run.stderr
 
 
+@pytest.mark.slow  # starts a kernel
 def test_a_port_in_use_is_an_error_that_names_it(tmp_path):
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))

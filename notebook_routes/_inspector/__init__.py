@@ -24,12 +24,17 @@ def inspector() -> Inspector:
     from notebook_routes._inspector.widget import Inspector
     from notebook_routes._runtime import default_app, running_server
 
-    stale = _shared is None or _shared.closed or _shared.app is not default_app()
-    if stale or (_shared.feed.loop is None and kernel_loop() is not None):
-        _shared = Inspector(default_app(), server=running_server)
+    shared = _shared
+    if (
+        shared is None
+        or shared.closed
+        or shared.app is not default_app()
+        or (shared.feed.loop is None and kernel_loop() is not None)
+    ):
+        shared = _shared = Inspector(default_app(), server=running_server)
     else:
-        _shared.refresh()
-    return _shared
+        shared.refresh()
+    return shared
 
 
 def __getattr__(name: str) -> Any:

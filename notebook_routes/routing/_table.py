@@ -267,7 +267,7 @@ class RouteTable(Generic[T]):
         with self._lock:
             kinds = self._entries.get(pattern.source)
             old = kinds.get(kind) if kinds is not None else None
-            if old is not None:
+            if kinds is not None and old is not None:
                 # Re-running a cell: same place in the trie, same conflicts, new value.
                 entry = _Entry(pattern, value, kind, old.seq)
                 leaf = self._walk(entry.steps)[-1]

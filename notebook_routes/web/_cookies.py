@@ -24,6 +24,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from email.utils import formatdate, parsedate_to_datetime
+from typing import Any
 from urllib.parse import quote, unquote
 
 from notebook_routes.web._headers import Headers
@@ -210,7 +211,7 @@ def normalize_cookie(cookie: Cookie) -> Cookie:
 
     Path defaults to "/", and a non-zero ``max_age`` also sets ``expires``.
     """
-    changes: dict[str, object] = {}
+    changes: dict[str, Any] = {}
     if cookie.max_age:
         changes["expires"] = datetime.fromtimestamp(time.time() + cookie.max_age, tz=timezone.utc)
     if cookie.path is None:

@@ -161,7 +161,8 @@ def decode_utf8(data: bytes) -> str:
 def parse_urlencoded(body: bytes) -> FormData:
     """``a=1&b=x+y`` as a browser sends it (``+`` is a space; UTF-8, whatever the charset)."""
     text = decode_utf8(body)
-    return FormData(parse_qsl(text, keep_blank_values=True))
+    pairs: list[tuple[str, str | UploadedFile]] = list(parse_qsl(text, keep_blank_values=True))
+    return FormData(pairs)
 
 
 def _part_headers(block: bytes) -> dict[str, str]:

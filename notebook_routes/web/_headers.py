@@ -28,7 +28,6 @@ _BEYOND_LATIN_1 = re.compile(r"[^\x00-\xff]")
 _HTTP_WHITESPACE = " \t\r\n"
 
 
-
 class InvalidHeader(TypeError, ValueError):
     """A header name or value that cannot be sent, as the Fetch API's ``TypeError``.
 
@@ -83,7 +82,7 @@ def _check_value(name: str, value: object) -> str:
     return value
 
 
-def _pairs_from(init: HeadersInit) -> Iterator[tuple[str, object]]:
+def _pairs_from(init: HeadersInit) -> Iterator[tuple[object, object]]:
     if init is None:
         return
     if isinstance(init, Headers):

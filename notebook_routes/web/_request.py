@@ -119,8 +119,6 @@ class BodyStream:
         return f"BodyStream(<{size} bytes{'' if self._finished else ' so far'}>)"
 
 
-
-
 class Request:
     """An HTTP request as the Fetch API's ``Request``.
 

@@ -37,6 +37,7 @@ CHROMIUM_FLAGS = [
 WAIT_MS = 90_000  # generous: a cold JupyterLab on two cores takes a while
 
 pytestmark = [
+    pytest.mark.slow,
     pytest.mark.timeout(420),
     pytest.mark.skipif(
         not CHROMIUM.exists(),

@@ -14,14 +14,10 @@ pytestmark = pytest.mark.timeout(300)
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 
 
-@pytest.fixture(scope="module")
-def kernel():
-    k = Kernel()
-    k.ok("%load_ext notebook_routes")
-    k.ok('%%route GET /hello/[name]\nreturn {"hello": params["name"]}')
-    k.ok("%%route GET /api/status\nreturn 'ok'")
-    yield k
-    k.shutdown()
+KERNEL_SETUP = [
+    '%%route GET /hello/[name]\nreturn {"hello": params["name"]}',
+    "%%route GET /api/status\nreturn 'ok'",
+]
 
 
 def widget_updates(kernel: Kernel, needle: str, timeout: float = 30) -> list[dict]:

@@ -4,7 +4,8 @@ crash deep inside."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
+from urllib.parse import quote, unquote
 
 import pytest
 from hypothesis import given, settings
@@ -12,7 +13,7 @@ from hypothesis import strategies as st
 
 import notebook_routes as nr
 from notebook_routes import App, NextResponse, Response, RouteError, Server
-from tests.kernel import Kernel
+from notebook_routes.routing import Segment
 
 
 def handler() -> str:
@@ -123,19 +124,57 @@ def test_request_refuses_a_path_with_a_space_naming_it():
 
 
 PATH_TEXT = st.text(alphabet="/[]._()-%aZ09 \\?#", max_size=20)
+# Folders of every kind, so that dynamic segments and catch-alls are drawn often.
+FOLDER = st.one_of(
+    st.sampled_from(["a", "%5Fx", "a.b", "[id]", "[slug]", "[...rest]", "[[...opt]]", "(group)"]),
+    PATH_TEXT,
+)
+PATH_OF_FOLDERS = st.lists(FOLDER, max_size=4).map(lambda folders: "/" + "/".join(folders))
 
 
 @settings(max_examples=300, deadline=None)
-@given(path=st.one_of(PATH_TEXT, PATH_TEXT.map(lambda p: "/" + p), st.text(max_size=20)))
+@given(
+    path=st.one_of(
+        PATH_TEXT, PATH_TEXT.map(lambda p: "/" + p), st.text(max_size=20), PATH_OF_FOLDERS
+    )
+)
 def test_any_path_text_is_registered_or_refused_with_a_route_error(path):
     app = App()
     try:
         route = app.add(path, {"GET": handler})
     except RouteError as exc:
         assert str(exc)  # a message, not an empty error
+        assert app.routes == []  # and nothing half-registered
     else:
         assert app.get(path) is route
-    assert app.match(path) is None or app.match(path).value is not None
+        # A registered route answers at a URL its pattern describes, with those params.
+        url, params = example_request(route.pattern.segments)
+        found = app.match(url)
+        assert found is not None, f"{path!r} registered but {url!r} reaches nothing"
+        assert (found.value, found.params) == (route, params)
+    app.match(path)  # and matching any text answers (a match or None), never raises
+
+
+def example_request(segments: tuple[Segment, ...]) -> tuple[str, dict[str, str | list[str]]]:
+    """A request path that reaches a route of these segments (params filled in), and its params.
+
+    >>> from notebook_routes.routing import parse_pattern
+    >>> example_request(parse_pattern("/a%20b/[id]/[...rest]").segments)
+    ('/a%20b/V1/a/b', {'id': 'V1', 'rest': ['a', 'b']})
+    """
+    parts: list[str] = []
+    params: dict[str, str | list[str]] = {}
+    for i, segment in enumerate(segments):
+        if segment.kind == "static":  # the folder text as written, sent percent-encoded
+            parts.append(quote(unquote(segment.name), safe=""))
+        elif segment.kind == "dynamic":
+            parts.append(f"V{i}")
+            params[segment.name] = f"V{i}"
+        elif segment.kind == "catch_all":
+            parts += ["a", "b"]
+            params[segment.name] = ["a", "b"]
+        # an optional catch-all left empty is absent from the params
+    return "/" + "/".join(parts), params
 
 
 CONFIG_VALUES = st.one_of(
@@ -161,13 +200,7 @@ def test_any_config_value_is_accepted_or_refused_naming_the_option(name, value):
 # -- magics, in a real kernel -----------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def kernel() -> Iterator[Kernel]:
-    k = Kernel()
-    k.ok("%load_ext notebook_routes")
-    k.ok("%%route GET /kept\nreturn 'kept'")
-    yield k
-    k.shutdown()
+KERNEL_SETUP = ["%%route GET /kept\nreturn 'kept'"]  # the shared `kernel` runs it first
 
 
 ROUTES = "sorted(r.source for r in __import__('notebook_routes').default_app().routes)"

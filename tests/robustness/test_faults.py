@@ -331,6 +331,7 @@ def odd_requests(draw: st.DrawFn) -> bytes:
     return head + CRLF + body
 
 
+@pytest.mark.slow  # a load test
 def test_1000_malformed_requests_leave_the_server_answering_and_leak_nothing(faulty, no_leaks):
     port = faulty.server.port
     checked = {"n": 0}

@@ -12,13 +12,11 @@ from __future__ import annotations
 import http.client
 import json
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 import pytest
-
-from tests.kernel import Kernel
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -50,14 +48,6 @@ class Progress:
         with self.changed:
             if not self.changed.wait_for(predicate, timeout=WAIT_S):
                 raise TimeoutError(f"waited {WAIT_S:.0f} s for {what}")
-
-
-@pytest.fixture(scope="module")
-def kernel() -> Iterator[Kernel]:
-    k = Kernel()
-    k.ok("%load_ext notebook_routes")
-    yield k
-    k.shutdown()
 
 
 def send_requests(port: int, progress: Progress) -> None:

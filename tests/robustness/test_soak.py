@@ -81,6 +81,7 @@ def client(port: int, numbers: itertools.count, failures: list[str]) -> None:
         connection.close()
 
 
+@pytest.mark.slow  # a load test
 def test_20000_requests_keep_the_log_at_its_bound_and_memory_flat():
     app = soak_app()
     server = Server(app).start()
