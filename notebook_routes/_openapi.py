@@ -89,24 +89,18 @@ class Query:
 
 
 def openapi(
-    app: App | None = None,
+    app: App,
     *,
     traffic: bool = True,
     title: str = "notebook-routes API",
     version: str = "0.1.0",
     server_url: str | None = None,
 ) -> dict[str, Any]:
-    """The OpenAPI 3.1 document of `app` (the notebook's routes by default), as a dict.
+    """The OpenAPI 3.1 document of `app`, as a dict (`notebook_routes.openapi()` defaults it).
 
     `traffic` adds what the request log saw; `server_url` fills ``servers`` (the running
     server's URL when `app` is the notebook's).
     """
-    if app is None:
-        from notebook_routes._runtime import default_app, running_server
-
-        app = default_app()
-        if server_url is None and (srv := running_server()) is not None:
-            server_url = srv.url
     entries = list(app.log) if traffic else []
     seen = _traffic_by_route(entries)
     paths: dict[str, Any] = {}

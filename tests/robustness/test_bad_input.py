@@ -155,6 +155,10 @@ def test_any_path_text_is_registered_or_refused_with_a_route_error(path):
     app.match(path)  # and matching any text answers (a match or None), never raises
 
 
+# What a browser leaves unescaped in a path segment (the URL standard's path set, minus "/").
+BROWSER_SAFE = "!$&'()*+,;=:@[]|-._~"
+
+
 def example_request(segments: tuple[Segment, ...]) -> tuple[str, dict[str, str | list[str]]]:
     """A request path that reaches a route of these segments (params filled in), and its params.
 
@@ -165,8 +169,8 @@ def example_request(segments: tuple[Segment, ...]) -> tuple[str, dict[str, str |
     parts: list[str] = []
     params: dict[str, str | list[str]] = {}
     for i, segment in enumerate(segments):
-        if segment.kind == "static":  # the folder text as written, sent percent-encoded
-            parts.append(quote(unquote(segment.name), safe=""))
+        if segment.kind == "static":  # the folder text as a browser sends it (URL standard)
+            parts.append(quote(unquote(segment.name), safe=BROWSER_SAFE))
         elif segment.kind == "dynamic":
             parts.append(f"V{i}")
             params[segment.name] = f"V{i}"
