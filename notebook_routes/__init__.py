@@ -54,9 +54,9 @@ from typing import TYPE_CHECKING, Any
 
 from notebook_routes._app import App
 from notebook_routes._config import SegmentConfig
-from notebook_routes._devloop import export_har, export_tests, replay
+from notebook_routes._devloop import export_har, export_tests, openapi, replay
 from notebook_routes._handlers import Params, RouteContext
-from notebook_routes._openapi import Body, Query, openapi
+from notebook_routes._openapi import Body, Query
 from notebook_routes._route import Route
 from notebook_routes._runtime import (
     default_app,

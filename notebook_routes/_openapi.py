@@ -134,7 +134,7 @@ def openapi(
     return doc
 
 
-def openapi_json(app: App | None = None, **options: Any) -> str:
+def openapi_json(app: App, **options: Any) -> str:
     """`openapi` as indented JSON text."""
     return json.dumps(openapi(app, **options), indent=2, ensure_ascii=False) + "\n"
 
