@@ -191,6 +191,8 @@ class Server:
         self._sweep()
         self._http.add_sockets(sockets)
         self.port = sockets[0].getsockname()[1]
+        # Cached renders use this (or the app's public_origin), never a client's Host.
+        self.app.served_at = self.url
 
     def _sweep(self) -> None:
         """Close connections that have waited longer than idle_timeout for a request head.
@@ -251,8 +253,7 @@ class Server:
 
     @property
     def url(self) -> str:
-        host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"http://{host}:{self.port}"
+        return origin_of(self.host, self.port)
 
     def public_url(self, path: str = "/") -> str:
         """A URL for `path` that works from the user's browser.
@@ -270,6 +271,14 @@ class Server:
     def __repr__(self) -> str:
         state = "running" if self.running else "stopped"
         return f"Server(url={self.url!r}, {state})"
+
+
+def origin_of(host: str, port: int) -> str:
+    """>>> origin_of("127.0.0.1", 3000), origin_of("::1", 3000)
+    ('http://127.0.0.1:3000', 'http://[::1]:3000')
+    """
+    host = f"[{host}]" if ":" in host else host
+    return f"http://{host}:{port}"
 
 
 def _family(host: str) -> socket.AddressFamily:
@@ -335,7 +344,7 @@ class _Exchange(httputil.HTTPMessageDelegate):
             # A cache HIT is answered from the stored bytes, with no request object built.
             try:
                 self.cached = dispatch_cached(
-                    server.app, start_line.method, target, f"http://{host}", list(headers.get_all())
+                    server.app, start_line.method, target, list(headers.get_all())
                 )
             except Exception:  # a bug of ours: dispatch answers, and logs it
                 self.cached = None
