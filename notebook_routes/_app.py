@@ -14,17 +14,25 @@ True
 
 `App` does no I/O: the tornado adapter (`notebook_routes._server`) turns sockets into
 `NextRequest` objects and hands them to `App.handle`.
+
+Static and ISR answers are cached for everyone, so they render with the app's own
+`origin`, never a client's ``Host``: ``public_origin`` when given, else the address the
+server bound (the server tells the app), else ``http://localhost``:
+
+>>> App().origin, App(public_origin="https://notes.example/").origin
+('http://localhost', 'https://notes.example')
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import urlsplit
 
 from notebook_routes import _api_docs
 from notebook_routes._dispatch import dispatch
 from notebook_routes._log import DEFAULT_LOG_SIZE, RequestLog
-from notebook_routes._rendering import Progress, RouteCache
+from notebook_routes._rendering import BUILD_ORIGIN, Progress, RouteCache
 from notebook_routes._route import (
     Kind,
     Route,
@@ -51,11 +59,28 @@ class App:
         log_size: int = DEFAULT_LOG_SIZE,
         cache: CacheStore | None = None,
         clock: Clock | None = None,
+        public_origin: str | None = None,
     ) -> None:
+        self._public_origin = check_origin(public_origin)
+        self.served_at: str | None = None  # the bound address, set by the server that runs
         self._table: RouteTable[Route] = RouteTable()
         self.log = RequestLog(log_size)
         self.cache: CacheStore = cache if cache is not None else MemoryCache(clock)
         self.route_cache = RouteCache(self)
+
+    @property
+    def public_origin(self) -> str | None:
+        """The origin to render cached answers with, such as ``https://notes.example``."""
+        return self._public_origin
+
+    @public_origin.setter
+    def public_origin(self, origin: str | None) -> None:
+        self._public_origin = check_origin(origin)
+
+    @property
+    def origin(self) -> str:
+        """The origin static and ISR renders see (``request.next_url.origin``, ``.host``)."""
+        return self.public_origin or self.served_at or BUILD_ORIGIN
 
     def add(
         self,
@@ -183,6 +208,31 @@ class App:
 
     def __repr__(self) -> str:
         return f"App(routes={len(self._table)})"
+
+
+def check_origin(origin: str | None) -> str | None:
+    """``"https://notes.example/"`` -> ``"https://notes.example"``; a clear error otherwise."""
+    if origin is None:
+        return None
+    parts = urlsplit(origin) if isinstance(origin, str) else None
+    if (
+        parts is None
+        or parts.scheme not in ("http", "https")
+        or not parts.hostname
+        or parts.path not in ("", "/")
+        or parts.query
+        or parts.fragment
+        or "@" in parts.netloc
+    ):
+        raise ValueError(
+            f"public_origin must be a scheme and host such as 'https://notes.example' or "
+            f"'http://127.0.0.1:3000' (no path), not {origin!r}"
+        )
+    try:
+        parts.port  # noqa: B018 (urlsplit checks the port only when asked)
+    except ValueError:
+        raise ValueError(f"public_origin {origin!r} has an invalid port") from None
+    return f"{parts.scheme}://{parts.netloc}"
 
 
 __all__ = ["App"]

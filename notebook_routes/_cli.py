@@ -8,9 +8,10 @@ import sys
 import threading
 from collections.abc import Sequence
 
+from notebook_routes._app import App
 from notebook_routes._cli_devloop import DEVLOOP_COMMANDS, _openapi_commands
 from notebook_routes._loader import load_app_folder
-from notebook_routes._server import DEFAULT_WORKERS, Server, is_loopback
+from notebook_routes._server import DEFAULT_WORKERS, Server, is_loopback, origin_of
 from notebook_routes._summary import describe
 
 
@@ -29,6 +30,13 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     serve.add_argument("--port", type=int, default=3000, help="port (default 3000; 0 = any free)")
     serve.add_argument("--token", default=None, help="bearer token required from clients")
+    serve.add_argument(
+        "--public-origin",
+        default=None,
+        metavar="URL",
+        help="origin that static and ISR answers are rendered with, such as "
+        "https://notes.example (default: the bound address)",
+    )
     serve.add_argument(
         "--workers", type=int, default=1, help="processes sharing the port (default 1)"
     )
@@ -91,7 +99,24 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    app, problems = load_app_folder(args.folder)
+    if args.workers < 1:
+        print("error: --workers must be at least 1", file=sys.stderr)
+        return 2
+    if args.threads < 1:
+        print("error: --threads must be at least 1", file=sys.stderr)
+        return 2
+    try:
+        app = App(public_origin=args.public_origin)
+    except ValueError as exc:
+        print(f"error: --public-origin: {exc}", file=sys.stderr)
+        return 2
+    from tornado.netutil import bind_sockets
+
+    # Bind before loading: prerenders then see the address the server will have (and with
+    # --workers, every process shares these sockets).
+    sockets = bind_sockets(args.port, args.host)
+    app.served_at = origin_of(args.host, sockets[0].getsockname()[1])
+    app, problems = load_app_folder(args.folder, app)
     for problem in problems:
         print(f"error: {problem}", file=sys.stderr)
     origins = {route.source: route.origin for route in app.routes}
@@ -101,26 +126,18 @@ def _serve(args: argparse.Namespace) -> int:
     has_errors = problems or any(c.level == "error" for c in app.conflicts)
     if args.strict and has_errors:
         print("notebook-routes: not starting (--strict)", file=sys.stderr)
+        for sock in sockets:
+            sock.close()
         return 1
-    if args.workers < 1:
-        print("error: --workers must be at least 1", file=sys.stderr)
-        return 2
-    if args.threads < 1:
-        print("error: --threads must be at least 1", file=sys.stderr)
-        return 2
     token = args.token
     if token is None and not is_loopback(args.host):
         # One token for every process (generated before forking), shown once, on stderr:
         # never in a file or a log a notebook might keep.
         token = secrets.token_urlsafe(24)
         print(f"clients must send 'Authorization: Bearer {token}'", file=sys.stderr, flush=True)
-    sockets = None
     if args.workers > 1:
-        from tornado.netutil import bind_sockets
         from tornado.process import fork_processes
 
-        # Bind once, then fork: the kernel spreads connections over the processes.
-        sockets = bind_sockets(args.port, args.host)
         fork_processes(args.workers)
     server = Server(
         app,

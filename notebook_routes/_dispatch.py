@@ -148,7 +148,7 @@ def _watched(body: Any, entry: LogEntry, route: Route | None) -> Any:
 
 
 def dispatch_cached(
-    app: App, method: str, target: str, origin: str, request_headers: list[tuple[str, str]]
+    app: App, method: str, target: str, request_headers: list[tuple[str, str]]
 ) -> Response | None:
     """Answer a GET/HEAD from the cache without building a `NextRequest`, or return None.
 
@@ -171,7 +171,7 @@ def dispatch_cached(
         return None
     if app.conflicts_for(match.source):
         return None
-    response = app.route_cache.answer_cached(route, path, match.params, origin)
+    response = app.route_cache.answer_cached(route, path, match.params)
     if response is None:
         return None
     if method == "HEAD":

@@ -145,7 +145,7 @@ class Exchange(httputil.HTTPMessageDelegate):
             # A cache HIT is answered from the stored bytes, with no request object built.
             try:
                 self.cached = dispatch_cached(
-                    server.app, start_line.method, target, f"http://{host}", list(headers.get_all())
+                    server.app, start_line.method, target, list(headers.get_all())
                 )
             except Exception:  # a bug of ours: dispatch answers, and logs it
                 self.cached = None

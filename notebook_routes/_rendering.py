@@ -6,7 +6,9 @@ Which routes are static is policy, decided in `notebook_routes._route`
 This module runs them: `RouteCache` renders with `run_handler`, stores, serves,
 coalesces and regenerates.
 
-Static answers are rendered with build-time inputs (no headers, cookies or query), kept
+Static answers are rendered with build-time inputs (no headers, cookies or query, and the
+app's own origin, never the client's ``Host``: an answer kept for everyone must not carry
+one client's input), kept
 in the app's cache under their pathname, and served with ``x-nextjs-cache`` and
 ``Cache-Control``. Under ``dynamic = "auto"`` a render that touches a dynamic API makes
 the route dynamic instead (Next.js's "Dynamic server usage" bail-out); under
@@ -99,10 +101,11 @@ class RouteCache:
     # -- rendering ---------------------------------------------------------------------
 
     async def _render(
-        self, route: Route, path: str, params: dict[str, Any], origin: str = BUILD_ORIGIN
+        self, route: Route, path: str, params: dict[str, Any]
     ) -> tuple[CacheEntry | None, Response, Outcome]:
         """One render with build-time inputs; an entry only for a clean 2xx answer."""
-        request = NextRequest("GET", origin + path)  # no headers, cookies or query
+        # No headers, cookies or query; the app's origin, whoever's request led here.
+        request = NextRequest("GET", self.app.origin + path)
         outcome = Outcome()
         # Data accessed while rendering goes to this app's cache and tags this entry.
         with using_store(self.app.cache), collecting_tags() as tags:
@@ -204,9 +207,7 @@ class RouteCache:
         ]
         return Response(entry.body or None, status=entry.status, headers=headers)
 
-    def answer_cached(
-        self, route: Route, path: str, params: dict[str, Any], origin: str
-    ) -> Response | None:
+    def answer_cached(self, route: Route, path: str, params: dict[str, Any]) -> Response | None:
         """The stored answer for `path` (HIT, or STALE while one regeneration starts), if any.
 
         Synchronous and request-free, so the server can answer a HIT before it builds a
@@ -218,7 +219,7 @@ class RouteCache:
         state = "HIT"
         if entry.stale:
             state = "STALE"
-            self._regenerate_in_background(route, path, params, origin)
+            self._regenerate_in_background(route, path, params)
         return self._answer(route, entry, state)
 
     async def serve(
@@ -230,7 +231,7 @@ class RouteCache:
         outcome: Outcome,
     ) -> Response:
         """Answer a GET/HEAD of a static route: HIT, STALE (and regenerate) or MISS."""
-        cached = self.answer_cached(route, path, params, request.next_url.origin)
+        cached = self.answer_cached(route, path, params)
         if cached is not None:
             outcome.cache = cached.headers.get("x-nextjs-cache")
             return cached
@@ -242,7 +243,7 @@ class RouteCache:
             if path not in route.static_paths:
                 return not_found_page()  # as for a path no route matches
 
-        entry, response = await self._render_once(route, path, params, request.next_url.origin)
+        entry, response = await self._render_once(route, path, params)
         if route.bailout is not None:  # the render used a dynamic API: answer as a dynamic route
             return await run_handler(route, route.handlers["GET"], request, params, outcome)
         if entry is None:
@@ -252,7 +253,7 @@ class RouteCache:
         return self._answer(route, entry, "MISS")
 
     async def _render_once(
-        self, route: Route, path: str, params: dict[str, Any], origin: str
+        self, route: Route, path: str, params: dict[str, Any]
     ) -> tuple[CacheEntry | None, Response]:
         """Concurrent requests for a path with no entry run the handler once (coalescing)."""
         pending = self._inflight.get(path)
@@ -263,7 +264,7 @@ class RouteCache:
         )
         self._inflight[path] = future
         try:
-            entry, response, outcome = await self._render(route, path, params, origin)
+            entry, response, outcome = await self._render(route, path, params)
             api = self._dynamic_usage(route, outcome)
             if api is not None:
                 if route.config.dynamic == "error":
@@ -284,19 +285,15 @@ class RouteCache:
         finally:
             del self._inflight[path]
 
-    def _regenerate_in_background(
-        self, route: Route, path: str, params: dict[str, Any], origin: str
-    ) -> None:
+    def _regenerate_in_background(self, route: Route, path: str, params: dict[str, Any]) -> None:
         if path in self._regenerating:
             return  # exactly one regeneration per path at a time
         self._regenerating.add(path)
-        asyncio.ensure_future(self._regenerate(route, path, params, origin))
+        asyncio.ensure_future(self._regenerate(route, path, params))
 
-    async def _regenerate(
-        self, route: Route, path: str, params: dict[str, Any], origin: str
-    ) -> None:
+    async def _regenerate(self, route: Route, path: str, params: dict[str, Any]) -> None:
         try:
-            entry, response, outcome = await self._render(route, path, params, origin)
+            entry, response, outcome = await self._render(route, path, params)
             if entry is not None and self.app.get(route.source) is route:
                 self.app.cache.set(entry)
                 return

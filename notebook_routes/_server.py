@@ -256,6 +256,8 @@ class Server:
             shed=self._shed_idle,
         )
         self.port = sockets[0].getsockname()[1]
+        # Cached renders use this (or the app's public_origin), never a client's Host.
+        self.app.served_at = self.url
 
     @property
     def open_connections(self) -> int:
@@ -342,8 +344,7 @@ class Server:
 
     @property
     def url(self) -> str:
-        host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"http://{host}:{self.port}"
+        return origin_of(self.host, self.port)
 
     def public_url(self, path: str = "/") -> str:
         """A URL for `path` that works from the user's browser.
@@ -361,6 +362,16 @@ class Server:
     def __repr__(self) -> str:
         state = "running" if self.running else "stopped"
         return f"Server(url={self.url!r}, {state})"
+
+
+def origin_of(host: str, port: int) -> str:
+    """The origin of a server bound to `host` and `port`.
+
+    >>> origin_of("127.0.0.1", 3000), origin_of("::1", 3000)
+    ('http://127.0.0.1:3000', 'http://[::1]:3000')
+    """
+    host = f"[{host}]" if ":" in host else host
+    return f"http://{host}:{port}"
 
 
 def allowed_hosts_for(host: str, configured: Sequence[str] | None) -> frozenset[str]:

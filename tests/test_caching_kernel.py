@@ -109,3 +109,33 @@ def test_max_duration_answers_504(kernel):
         "async def GET():\n    await asyncio.sleep(20)"
     )
     assert kernel.http("GET", "/slow").status == 504
+
+
+def test_a_redefined_cached_function_is_a_new_entry(kernel):
+    cell = (
+        "from notebook_routes import cached\n"
+        "@cached(revalidate=3600)\n"
+        "def data():\n"
+        "    return f\"WORD {count('data')}\""
+    )
+    kernel.ok(cell.replace("WORD", "first"))
+    assert kernel.value("data()") == "first 1"
+    kernel.ok(cell.replace("WORD", "first"))  # the same cell run again keeps its entry
+    assert kernel.value("data()") == "first 1"
+    kernel.ok(cell.replace("WORD", "second"))  # the cell edited: a new entry
+    assert kernel.value("data()") == "second 2"
+
+
+def test_module_form_cells_with_a_helper_of_the_same_name_never_share_its_entry(kernel):
+    for name in ("alpha", "beta"):
+        kernel.ok(
+            f"%%route /helper/{name}\n"
+            "@cached(revalidate=3600)\n"
+            "def data():\n"
+            f"    return '{name} data'\n"
+            "def GET():\n"
+            "    return data()\n"
+        )
+    assert kernel.http("GET", "/helper/alpha").text == "alpha data"
+    assert kernel.http("GET", "/helper/beta").text == "beta data"
+    assert kernel.http("GET", "/helper/alpha").text == "alpha data"

@@ -18,7 +18,9 @@ tags to that route's entry, as Next.js tags a page with the fetches it made.
 from __future__ import annotations
 
 import functools
+import hashlib
 import inspect
+import types
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -101,22 +103,73 @@ def cached(revalidate: float | bool | None = None, tags: Iterable[str] = ()) -> 
     def decorate(fn: F) -> F:
         if not callable(fn):
             raise TypeError(f"cached() decorates a function, not {type(fn).__name__}")
-        results = _Results(f"{fn.__module__}.{fn.__qualname__}", period, tag_list)
+        name = f"{fn.__module__}.{fn.__qualname__}"
+        results = _Results(name, period, tag_list, version=code_version(fn))
         return _wrapped(fn, results)
 
     return decorate
 
 
+def code_version(fn: Callable[..., Any]) -> str:
+    """A short digest of what `fn` computes: its code, defaults and closure values.
+
+    Next.js keys ``unstable_cache`` by the function's source; the code is the same idea,
+    without line numbers or the file name (a notebook names every run of a cell anew,
+    so an unchanged cell run again keeps its entries). Editing the body is a new version:
+
+    >>> def data(): return "first"
+    >>> first = code_version(data)
+    >>> def data(): return "second"
+    >>> code_version(data) == first, len(first)
+    (False, 12)
+    """
+    digest = hashlib.sha256()
+    _fingerprint(fn, digest, set())
+    return digest.hexdigest()[:12]
+
+
+def _fingerprint(value: Any, digest: Any, seen: set[int]) -> None:
+    if isinstance(value, types.CodeType):
+        digest.update(value.co_code)
+        digest.update(repr((value.co_names, value.co_varnames, value.co_freevars)).encode())
+        digest.update(repr((value.co_argcount, value.co_kwonlyargcount, value.co_flags)).encode())
+        for const in value.co_consts:
+            _fingerprint(const, digest, seen)
+        return
+    if not isinstance(value, (types.FunctionType, types.MethodType)):
+        # Consts and closure values by repr: an object whose repr shows its address makes
+        # each definition a new version, which errs on the side of a fresh result.
+        digest.update(f"{type(value).__qualname__}:{value!r};".encode())
+        return
+    if id(value) in seen:  # a closure that refers to itself
+        digest.update(b"<recursive>")
+        return
+    seen.add(id(value))
+    fn = value.__func__ if isinstance(value, types.MethodType) else value
+    _fingerprint(fn.__code__, digest, seen)
+    for default in (fn.__defaults__ or (), sorted((fn.__kwdefaults__ or {}).items())):
+        digest.update(repr(default).encode())
+    for cell in fn.__closure__ or ():
+        try:
+            contents = cell.cell_contents
+        except ValueError:  # a name the function closes over that is not bound yet
+            contents = "<empty cell>"
+        _fingerprint(contents, digest, seen)
+
+
 class _Results:
     """Where one cached function's results live: in the current store, keyed by arguments."""
 
-    def __init__(self, name: str, period: float | bool | None, tags: tuple[str, ...]) -> None:
+    def __init__(
+        self, name: str, period: float | bool | None, tags: tuple[str, ...], version: str = ""
+    ) -> None:
         self.name = name
         self.period = period
         self.tags = tags
+        self.version = version  # code_version(): an edited function is a new entry
 
     def key(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> str:
-        return f"cached {self.name}{args!r}{sorted(kwargs.items())!r}"
+        return f"cached {self.name}#{self.version}{args!r}{sorted(kwargs.items())!r}"
 
     def fresh(self, key: str) -> CacheEntry | None:
         """The stored result for `key` unless it is stale; tags the route being rendered.

@@ -278,21 +278,42 @@ class NextURL:
     >>> url = NextURL("http://127.0.0.1:8123/api/search?query=hello")
     >>> url.origin, url.host, url.port, url.pathname, url.search
     ('http://127.0.0.1:8123', '127.0.0.1:8123', '8123', '/api/search', '?query=hello')
+
+    Everything but ``protocol`` and ``pathname`` comes from the request (the client's
+    ``Host`` and query), so reading it is dynamic usage: a cached render never keeps it.
     """
 
-    __slots__ = ("protocol", "host", "hostname", "port", "pathname", "_query", "_params")
+    __slots__ = ("protocol", "_host", "_hostname", "_port", "pathname", "_query", "_params")
 
     def __init__(self, url: str, *, _split: tuple[SplitResult, int | None] | None = None) -> None:
         parts, port = _split if _split is not None else (urlsplit(url), None)
         if _split is None:
             port = parts.port
         self.protocol: str = f"{parts.scheme}:"
-        self.host: str = parts.netloc.rpartition("@")[2]
-        self.hostname: str = parts.hostname or ""
-        self.port: str = str(port) if port is not None else ""
+        self._host = parts.netloc.rpartition("@")[2]
+        self._hostname = parts.hostname or ""
+        self._port = str(port) if port is not None else ""
         self.pathname: str = parts.path or "/"
         self._query = parts.query
         self._params: SearchParams | None = None
+
+    @property
+    def host(self) -> str:
+        """``"127.0.0.1:8123"``: the client's ``Host``, which a cached answer must not keep."""
+        note_dynamic_usage("request.next_url.host")
+        return self._host
+
+    @property
+    def hostname(self) -> str:
+        """``"127.0.0.1"``: the host without its port."""
+        note_dynamic_usage("request.next_url.hostname")
+        return self._hostname
+
+    @property
+    def port(self) -> str:
+        """``"8123"``, or ``""`` when the ``Host`` names none."""
+        note_dynamic_usage("request.next_url.port")
+        return self._port
 
     @property
     def search(self) -> str:
@@ -310,7 +331,7 @@ class NextURL:
     @property
     def origin(self) -> str:
         note_dynamic_usage("request.next_url.origin")
-        return f"{self.protocol}//{self.host}"
+        return f"{self.protocol}//{self._host}"
 
     @property
     def href(self) -> str:
@@ -319,7 +340,7 @@ class NextURL:
 
     def _href(self) -> str:
         query = f"?{self._query}" if self._query else ""
-        return f"{self.protocol}//{self.host}{self.pathname}{query}"
+        return f"{self.protocol}//{self._host}{self.pathname}{query}"
 
     def __str__(self) -> str:
         return self.href

@@ -77,6 +77,28 @@ def test_cached_async_function_and_revalidate_period():
     assert asyncio.run(twice()) == (1, 1, 2)
 
 
+def test_cached_keys_by_code_and_closure_values_not_only_the_name():
+    def cell(body: str):
+        """A module-form cell run anew: module __route__, qualified name data."""
+        namespace = {"__name__": "__route__", "cached": cached}
+        exec(f"@cached()\ndef data():\n    return {body!r}\n", namespace)
+        return namespace["data"]
+
+    def make(word):
+        @cached()
+        def value():
+            return word
+
+        return value
+
+    store = MemoryCache()
+    with using_store(store):
+        assert [cell("first")(), cell("second")(), cell("first")()] == ["first", "second", "first"]
+        # Same module and qualified name (make.<locals>.value), another closure value.
+        assert [make("one")(), make("two")(), make("one")()] == ["one", "two", "one"]
+    assert len([e for e in store.entries() if e.kind == "data"]) == 4
+
+
 def test_cached_validates_its_arguments():
     with pytest.raises(ValueError, match="revalidate must be False, 0 or a number"):
         cached(revalidate=-5)

@@ -127,7 +127,7 @@ def test_force_static_hands_the_handler_empty_inputs(live):
         "query": None,
         "header": None,
         "cookie": None,
-        "url": "http://localhost/empty",
+        "url": f"{live.server.url}/empty",  # the server's own origin (issue 19 item 3)
     }
 
 
