@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 import threading
 from collections.abc import Sequence
@@ -95,11 +96,16 @@ def _serve(args: argparse.Namespace) -> int:
     server.start()
     if server.token_generated:
         print(f"clients must send 'Authorization: Bearer {server.token}'", flush=True)
+    if app.proxy is not None:
+        print(f"proxy  {app.proxy.matcher_text}  ({app.proxy.origin})", flush=True)
     for route in app.routes:
         print(describe(route, server.url), flush=True)
     print(f"notebook-routes serving {args.folder} at {server.url}", flush=True)
+    stopping = threading.Event()
+    # SIGTERM stops like Ctrl-C: the server waits for pending after() callbacks first.
+    signal.signal(signal.SIGTERM, lambda *_: stopping.set())
     try:
-        threading.Event().wait()
+        stopping.wait()
     except KeyboardInterrupt:
         pass
     finally:

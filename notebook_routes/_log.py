@@ -31,6 +31,8 @@ class LogEntry:
     traceback: str | None = None  # the handler's traceback, for a 500
     request_headers: list[tuple[str, str]] = field(default_factory=list)
     response_headers: list[tuple[str, str]] = field(default_factory=list)
+    proxy: str | None = None  # what the proxy did: "next", "rewrite to /x", "answered 403" ...
+    after: list[str] = field(default_factory=list)  # how each after() callback ended
 
 
 Listener = Callable[[LogEntry], None]

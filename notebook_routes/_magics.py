@@ -17,7 +17,6 @@ from IPython.core.magic_arguments import argument, magic_arguments, parse_argstr
 from IPython.display import display
 
 from notebook_routes import _runtime as runtime
-from notebook_routes._route import Route
 from notebook_routes._cell_source import (
     METHODS_HELP,
     PAGE_PATH_HELP,
@@ -28,6 +27,7 @@ from notebook_routes._cell_source import (
     route_line,
 )
 from notebook_routes._cells import CellError, body_handler, module_namespace
+from notebook_routes._route import Route
 from notebook_routes._summary import describe
 from notebook_routes.routing import RouteError
 
@@ -137,6 +137,32 @@ class RouteMagics(Magics):
         namespace = dict(existing.namespace) if existing and existing.kind == "route" else {}
         namespace.update({method: handler for method in magic.methods})
         return namespace
+
+    @cell_magic
+    def proxy(self, line: str, cell: str) -> None:
+        """Define the proxy (Next.js's proxy.ts): ``def proxy(request)`` and
+        ``config = {"matcher": [...]}``; it runs before every request it matches.
+        Running the cell again replaces it; ``%proxy_remove`` removes it."""
+        if line.strip():
+            raise UsageError("%%proxy takes no arguments: the cell defines proxy() and config.")
+        try:
+            namespace = module_namespace(
+                cell, notebook=self.shell.user_ns, filename=self._filename(cell)
+            )
+            proxy = runtime.default_app().set_proxy(namespace, origin=self._origin())
+        except (RouteError, CellError, TypeError) as exc:
+            raise UsageError(str(exc)) from None
+        runtime.server()  # a proxy is for requests: serve them
+        print(f"proxy  {proxy.matcher_text}")
+
+    @line_magic
+    def proxy_remove(self, line: str) -> None:
+        """Remove the proxy defined by a ``%%proxy`` cell."""
+        try:
+            runtime.default_app().remove_proxy()
+        except KeyError as exc:
+            raise UsageError(str(exc.args[0])) from None
+        print("removed the proxy")
 
     @magic_arguments()
     @argument("path", help=PAGE_PATH_HELP)
