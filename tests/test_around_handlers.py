@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -142,3 +143,26 @@ def test_serve_lists_the_proxy_at_startup(tmp_path):
     for server in served(tmp_path):
         lines = "".join(server.startup)
         assert re.search(r"proxy  /api/:path\*, /r/:slug, .*proxy\.py", lines), lines
+
+
+def test_export_writes_proxy_py_and_serve_runs_it(tmp_path):
+    from notebook_routes._export import export_notebook
+    from tests.around_app import Served
+
+    notebook = Path(__file__).resolve().parent.parent / "notebooks" / "11-proxy-and-after.ipynb"
+    export = export_notebook(notebook, tmp_path / "app")
+    assert "proxy.py" in [f.path for f in export.files]
+    text = (tmp_path / "app" / "proxy.py").read_text()
+    assert "def proxy(request):" in text and "from notebook_routes import" in text
+    server = Served(tmp_path / "app")
+    try:
+        hello = server.request("GET", "/api/hello")
+        assert hello.headers.get("access-control-allow-origin") == "*"
+        assert server.request("GET", "/admin/stats").status == 401
+        authorized = {"Authorization": "Bearer letmein"}
+        assert server.request("GET", "/admin/stats", headers=authorized).json() == {"visits": 42}
+        assert server.request("GET", "/r/abc").headers.get("x-middleware-rewrite") == (
+            "/api/echo/abc"
+        )
+    finally:
+        server.close()
