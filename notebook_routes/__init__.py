@@ -22,12 +22,15 @@ Architecture, bottom up: a module imports only modules listed before it (imports
     web/_scope.py          the request scope: ContextVar, RequestScope, worker-thread helpers
     web/_request.py        Request and NextRequest (body readers, NextURL)
     web/_response.py       Response and NextResponse, coerce_response
-    web/_context.py        cookies(), headers(), redirect(), not_found() ... (NavigationSignal)
+    web/_context.py        cookies(), headers(), redirect(), connection(), draft_mode() ...
     cache/_store.py        CacheEntry, the CacheStore interface, MemoryCache, the Clock protocol
     cache/_data.py         cached() and the current store of a request
     _config.py             segment config (dynamic, revalidate, max_duration ...)
+    web/_after.py          after(): callbacks run once the response is sent (AfterTasks)
     _log.py                the request log (LogEntry, RequestLog)
     _handlers.py           how a handler is run: Handler, run_handler, Outcome, time limit
+    _matchers.py           the proxy's matcher, as Next.js reads it (path-to-regexp 6)
+    _proxy.py              the proxy: Proxy from a namespace, running it, what it answered
     _route.py              Route, METHODS, a namespace -> Route, the rendering policy
     _rendering.py          static/ISR: prerender, serve from the cache, regenerate
     _dispatch.py           one NextRequest -> one Response, by Next.js's rules, logged
@@ -79,7 +82,10 @@ from notebook_routes.web import (
     Request,
     Response,
     UploadedFile,
+    after,
+    connection,
     cookies,
+    draft_mode,
     forbidden,
     headers,
     not_found,
@@ -203,12 +209,15 @@ __all__ = [
     "SegmentConfig",
     "Server",
     "UploadedFile",
+    "after",
     "cache_table",
     "cached",
     "conflicts",
     "conflicts_table",
+    "connection",
     "cookies",
     "default_app",
+    "draft_mode",
     "export_har",
     "export_tests",
     "fetch",

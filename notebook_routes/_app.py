@@ -25,6 +25,7 @@ server bound (the server tells the app), else ``http://localhost``:
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
@@ -32,6 +33,7 @@ from urllib.parse import urlsplit
 from notebook_routes import _api_docs
 from notebook_routes._dispatch import dispatch
 from notebook_routes._log import DEFAULT_LOG_SIZE, RequestLog
+from notebook_routes._proxy import Proxy, proxy_from_namespace
 from notebook_routes._rendering import BUILD_ORIGIN, Progress, RouteCache
 from notebook_routes._route import (
     Kind,
@@ -48,6 +50,7 @@ from notebook_routes.routing import (
     normalize_request_path,
     parse_pattern,
 )
+from notebook_routes.web._after import AfterTasks
 
 
 class App:
@@ -67,6 +70,32 @@ class App:
         self.log = RequestLog(log_size)
         self.cache: CacheStore = cache if cache is not None else MemoryCache(clock)
         self.route_cache = RouteCache(self)
+        self.proxy: Proxy | None = None
+        self.after_tasks = AfterTasks()  # after() callbacks still running
+        # The draft-mode cookie's value: fixed while the app lives (Next.js: per build).
+        self.draft_key = secrets.token_hex(16)
+
+    def set_proxy(self, namespace: Mapping[str, Any], *, origin: str | None = None) -> Proxy:
+        """Install (or atomically replace) the proxy a ``proxy.py``-like namespace defines.
+
+        Raises `RouteError` for a missing ``proxy`` function or a bad matcher, and keeps
+        the proxy that was there.
+        """
+        if not isinstance(namespace, Mapping):
+            raise TypeError(
+                f"namespace must be a mapping such as {{'proxy': fn}}, "
+                f"not {type(namespace).__name__}"
+            )
+        proxy = proxy_from_namespace(namespace, origin)
+        self.proxy = proxy
+        return proxy
+
+    def remove_proxy(self) -> Proxy:
+        """Remove the proxy; KeyError if there is none."""
+        if self.proxy is None:
+            raise KeyError("there is no proxy to remove")
+        proxy, self.proxy = self.proxy, None
+        return proxy
 
     @property
     def public_origin(self) -> str | None:

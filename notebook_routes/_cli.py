@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import secrets
+import signal
 import sys
 import threading
 from collections.abc import Sequence
@@ -150,11 +151,16 @@ def _serve(args: argparse.Namespace) -> int:
         compress=args.compress,
     )
     server.start()
+    if app.proxy is not None:
+        print(f"proxy  {app.proxy.matcher_text}  ({app.proxy.origin})", flush=True)
     for route in app.routes:
         print(describe(route, server.url), flush=True)
     print(f"notebook-routes serving {args.folder} at {server.url}", flush=True)
+    stopping = threading.Event()
+    # SIGTERM stops like Ctrl-C: the server waits for pending after() callbacks first.
+    signal.signal(signal.SIGTERM, lambda *_: stopping.set())
     try:
-        threading.Event().wait()
+        stopping.wait()
     except KeyboardInterrupt:
         pass
     finally:

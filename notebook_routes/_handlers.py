@@ -147,6 +147,7 @@ class Outcome:
     error: str | None = None
     traceback: str | None = None
     dynamic_usage: list[str] = field(default_factory=list)
+    proxy: str | None = None  # what the proxy did: next, rewrite to X, redirect, ...
 
 
 class _Overtime(Exception):

@@ -2,7 +2,8 @@
 
 Folders are the URL, route groups and all: ``app/(shop)/items/[slug]/route.py`` is the
 route ``/(shop)/items/[slug]``. Private folders (a leading ``_``) are not routable and are
-skipped, as in Next.js. A file that cannot be registered is reported with its path and
+skipped, as in Next.js. A ``proxy.py`` at the root of the folder is the app's proxy
+(Next.js's ``proxy.ts``). A file that cannot be registered is reported with its path and
 the rest are served.
 """
 
@@ -16,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from notebook_routes._app import App
+from notebook_routes._proxy import PROXY_FILE
 from notebook_routes.routing import RouteError
 
 ROUTE_FILE = "route.py"
@@ -59,6 +61,13 @@ def _load_module(file: Path, index: int) -> dict[str, object]:
     return {k: v for k, v in vars(module).items() if not k.startswith("__")}
 
 
+def _describe(exc: Exception) -> str:
+    if isinstance(exc, RouteError):
+        return str(exc)
+    last = traceback.extract_tb(exc.__traceback__)[-1]
+    return f"{type(exc).__name__}: {exc} (line {last.lineno} of {last.filename})"
+
+
 def load_app_folder(
     folder: str | Path, app: App | None = None, *, prerender: bool = True
 ) -> tuple[App, list[LoadProblem]]:
@@ -78,6 +87,12 @@ async def _load(
         raise FileNotFoundError(f"{root} is not a folder; give the path of an app/ folder")
     app = app if app is not None else App()
     problems: list[LoadProblem] = []
+    proxy_file = root / PROXY_FILE
+    if proxy_file.is_file():
+        try:
+            app.set_proxy(_load_module(proxy_file, -1), origin=str(proxy_file))
+        except Exception as exc:
+            problems.append(LoadProblem(proxy_file, _describe(exc)))
     # Shallow routes first, then by path: the order a reader of the tree expects.
     files = sorted(root.rglob(ROUTE_FILE), key=lambda f: (len(f.parts), f))
     for index, file in enumerate(files):
@@ -86,12 +101,7 @@ async def _load(
         try:
             namespace = _load_module(file, index)
         except Exception as exc:
-            last = traceback.extract_tb(exc.__traceback__)[-1]
-            problems.append(
-                LoadProblem(
-                    file, f"{type(exc).__name__}: {exc} (line {last.lineno} of {last.filename})"
-                )
-            )
+            problems.append(LoadProblem(file, _describe(exc)))
             continue
         try:
             if prerender:

@@ -40,6 +40,8 @@ class LogEntry:
     request_body: bytes | None = None  # the first BODY_SAMPLE_BYTES of each body
     response_body: bytes | None = None
     body_truncated: bool = False  # either body was longer than its sample
+    proxy: str | None = None  # what the proxy did: "next", "rewrite to /x", "answered 403" ...
+    after: list[str] = field(default_factory=list)  # how each after() callback ended
 
 
 def sample(data: object, limit: int = BODY_SAMPLE_BYTES) -> tuple[bytes | None, bool]:

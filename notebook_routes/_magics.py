@@ -141,6 +141,32 @@ class RouteMagics(Magics):
         namespace.update({method: handler for method in magic.methods})
         return namespace
 
+    @cell_magic
+    def proxy(self, line: str, cell: str) -> None:
+        """Define the proxy (Next.js's proxy.ts): ``def proxy(request)`` and
+        ``config = {"matcher": [...]}``; it runs before every request it matches.
+        Running the cell again replaces it; ``%proxy_remove`` removes it."""
+        if line.strip():
+            raise UsageError("%%proxy takes no arguments: the cell defines proxy() and config.")
+        try:
+            namespace = module_namespace(
+                cell, notebook=self.shell.user_ns, filename=self._filename(cell)
+            )
+            proxy = runtime.default_app().set_proxy(namespace, origin=self._origin())
+        except (RouteError, CellError, TypeError) as exc:
+            raise UsageError(str(exc)) from None
+        runtime.server()  # a proxy is for requests: serve them
+        print(f"proxy  {proxy.matcher_text}")
+
+    @line_magic
+    def proxy_remove(self, line: str) -> None:
+        """Remove the proxy defined by a ``%%proxy`` cell."""
+        try:
+            runtime.default_app().remove_proxy()
+        except KeyError as exc:
+            raise UsageError(str(exc.args[0])) from None
+        print("removed the proxy")
+
     @magic_arguments()
     @argument("path", help=PAGE_PATH_HELP)
     @cell_magic

@@ -33,6 +33,7 @@ from notebook_routes.cache._store import CacheEntry
 from notebook_routes.routing import RouteError
 from notebook_routes.web._request import NextRequest
 from notebook_routes.web._response import Response, encode_chunk
+from notebook_routes.web._scope import current_serving, serving
 
 if TYPE_CHECKING:
     from notebook_routes._app import App
@@ -101,17 +102,32 @@ class RouteCache:
     # -- rendering ---------------------------------------------------------------------
 
     async def _render(
-        self, route: Route, path: str, params: dict[str, Any]
+        self,
+        route: Route,
+        path: str,
+        params: dict[str, Any],
+        *,
+        for_request: bool = False,
     ) -> tuple[CacheEntry | None, Response, Outcome]:
-        """One render with build-time inputs; an entry only for a clean 2xx answer."""
+        """One render with build-time inputs; an entry only for a clean 2xx answer.
+
+        Its ``after()`` callbacks join the request's when it renders `for_request` (a MISS:
+        they run once that answer is sent); otherwise (prerender, regeneration) they run
+        now, and only a failing one is logged.
+        """
         # No headers, cookies or query; the app's origin, whoever's request led here.
         request = NextRequest("GET", self.app.origin + path)
         outcome = Outcome()
+        asking = current_serving() if for_request else None
         # Data accessed while rendering goes to this app's cache and tags this entry.
-        with using_store(self.app.cache), collecting_tags() as tags:
+        with using_store(self.app.cache), collecting_tags() as tags, serving(self.app) as state:
             response = await run_handler(route, route.handlers["GET"], request, params, outcome)
             body = await collect_body(response.body)
         response.body = body
+        if asking is not None:
+            asking.after.extend(state.after)
+        elif state.after:
+            await self._run_after(route, path, state.after, response.status)
         if outcome.error is not None or not 200 <= response.status < 300:
             return None, response, outcome
         headers = [
@@ -130,6 +146,26 @@ class RouteCache:
             tags=tuple(dict.fromkeys(tags)),
         )
         return entry, response, outcome
+
+    async def _run_after(self, route: Route, path: str, callbacks: list[Any], status: int) -> None:
+        lines: list[str] = []
+        await self.app.after_tasks.run(callbacks, lines.append)
+        failed = [line for line in lines if not line.startswith("after ")]
+        if failed:
+            self.app.log.append(
+                LogEntry(
+                    time=time.time(),
+                    method="GET",
+                    path=path,
+                    route=route.source,
+                    params={},
+                    status=status,
+                    duration_ms=0.0,
+                    cache="PRERENDER",
+                    error=failed[0].splitlines()[0],
+                    after=lines,
+                )
+            )
 
     def _dynamic_usage(self, route: Route, outcome: Outcome) -> str | None:
         if route.config.dynamic == "force-static" or not outcome.dynamic_usage:
@@ -264,7 +300,7 @@ class RouteCache:
         )
         self._inflight[path] = future
         try:
-            entry, response, outcome = await self._render(route, path, params)
+            entry, response, outcome = await self._render(route, path, params, for_request=True)
             api = self._dynamic_usage(route, outcome)
             if api is not None:
                 if route.config.dynamic == "error":

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from notebook_routes._app import App
 from notebook_routes.cache._data import set_default_store
+from notebook_routes.web._scope import current_serving
 
 if TYPE_CHECKING:
     from notebook_routes._client import ClientResponse, HeadersInit
@@ -143,11 +144,22 @@ def request(
     )
 
 
+def acting_app() -> App:
+    """The app serving the request being handled (`serve`, a `Server` of your own App ...),
+    else the default app."""
+    state = current_serving()
+    return state.app if state is not None else _app
+
+
 def revalidate_path(path: str) -> bool:
-    """Drop the default app's cached answer for `path`; the next request renders anew."""
-    return _app.revalidate_path(path)
+    """Drop the cached answer for `path`; the next request renders anew.
+
+    Inside a handler it acts on the app serving the request; elsewhere on the default app.
+    """
+    return acting_app().revalidate_path(path)
 
 
 def revalidate_tag(tag: str) -> list[str]:
-    """Drop every cached route answer and data entry tagged `tag`."""
-    return _app.revalidate_tag(tag)
+    """Drop every cached route answer and data entry tagged `tag` (in the app serving the
+    request, inside a handler; elsewhere in the default app)."""
+    return acting_app().revalidate_tag(tag)

@@ -53,6 +53,7 @@ WRITE_TIMEOUT_S = 30.0
 UNAUTHENTICATED_HEAD_TIMEOUT_S = 5.0
 DEFAULT_BODY_BUFFER = 64 * MiB
 DEFAULT_PENDING_BODIES = 64
+AFTER_GRACE_S = 30.0  # how long stop() waits for pending after() callbacks
 
 
 def is_loopback(host: str) -> bool:
@@ -309,7 +310,7 @@ class Server:
             return
         future = asyncio.run_coroutine_threadsafe(self._shutdown(), loop)
         try:
-            future.result(timeout=5)
+            future.result(timeout=5 + AFTER_GRACE_S)
         except Exception:
             pass
         loop.call_soon_threadsafe(loop.stop)
@@ -327,6 +328,11 @@ class Server:
                 await asyncio.wait_for(self._http.close_all_connections(), 2)
             except asyncio.TimeoutError:
                 pass
+        # after() callbacks still running finish before the loop and its workers go.
+        try:
+            await asyncio.wait_for(self.app.after_tasks.drain(), AFTER_GRACE_S)
+        except asyncio.TimeoutError:
+            pass
 
     def submit(self, coroutine: Any) -> concurrent.futures.Future[Any]:
         """Run `coroutine` on the server's loop (from another thread); returns its future."""

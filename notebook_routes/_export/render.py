@@ -40,10 +40,17 @@ class ExportedFile:
 
 
 def render(
-    route: RouteFile, notebook_name: str, found: Definitions, prelude_names: frozenset[str]
+    route: RouteFile,
+    notebook_name: str,
+    found: Definitions,
+    prelude_names: frozenset[str],
+    *,
+    filename: str = "route.py",
+    magic: str = ROUTE,
 ) -> ExportedFile:
-    """The ``route.py`` of `route`, with what it needs from the notebook carried over."""
-    future, code = _route_code(route)
+    """The ``route.py`` of `route` (or, with `filename` and `magic`, the ``proxy.py`` of a
+    ``%%proxy`` cell), with what it needs from the notebook carried over."""
+    future, code = _route_code(route, magic)
     carried, imports, missing = resolve(code, found, prelude_names)
     numbers = route.cell_numbers
     top = [_header(route.path, numbers, notebook_name, missing)]
@@ -54,7 +61,7 @@ def render(
     # PEP 8 spacing: one blank line in the header, two around top-level code.
     text = "\n\n".join(["\n".join(top), *_carried_text(carried), code])
     return ExportedFile(
-        path="/".join([*route.folders, "route.py"]),
+        path="/".join([*route.folders, filename]),
         text=text,
         route=route.path,
         cells=tuple(numbers),
@@ -62,14 +69,14 @@ def render(
     )
 
 
-def _route_code(route: RouteFile) -> tuple[list[str], str]:
+def _route_code(route: RouteFile, magic: str = ROUTE) -> tuple[list[str], str]:
     """The ``from __future__`` lines, and the code of the route's cells in order."""
     parts: list[str] = []
     future: list[str] = []
     if route.module is not None:
         cell, line, text = route.module
         future, text = _split_future(text)
-        parts.append(f"# cell {cell.number}: {ROUTE} {line}\n{text.rstrip()}\n")
+        parts.append(f"# cell {cell.number}: {magic} {line}".rstrip() + f"\n{text.rstrip()}\n")
     for handler in route.handlers:
         name, aliases = handler.methods[0], handler.methods[1:]
         text = f"# cell {handler.cell.number}: {ROUTE} {handler.line}\n"

@@ -65,10 +65,14 @@ def request_detail(row: RequestRow) -> str:
     parts = []
     if e.error:
         parts.append(f'<div style="color:{ERROR_RED};font-weight:600">{esc(e.error)}</div>')
+    if e.proxy:
+        parts.append(f"<div><b>Proxy</b>: {esc(e.proxy)}</div>")
     parts.append(f"<b>Request headers</b>{headers_table(e.request_headers)}")
     parts.append(f"<b>Response headers</b>{headers_table(e.response_headers)}")
     if e.traceback:
         parts.append(f"<b>Traceback</b>{pre(e.traceback, colour=ERROR_RED)}")
+    if e.after:
+        parts.append(f"<b>after()</b>{pre(chr(10).join(e.after))}")
     return '<div class="nr-request-detail" style="line-height:1.5">' + "".join(parts) + "</div>"
 
 

@@ -90,13 +90,17 @@ class RoutesPanel(Panel):
         self.header = widgets.HTML(header_cells(), layout=widgets.Layout(margin="0 0 0 0"))
         self.empty = widgets.HTML("No routes yet: define one in a <code>%%route</code> cell.")
         self.pool = RowPool(ACTIONS, capture(self._act), css_class="nr-route-row")
-        self.widget = widgets.VBox([self.header, self.empty, self.pool.box])
+        self.proxy = widgets.HTML("")
+        self.widget = widgets.VBox([self.proxy, self.header, self.empty, self.pool.box])
         self.widget.add_class("nr-routes")
         state.observe(self.draw, names=("routes",))
         self.draw()
 
     def render(self, changed: frozenset[str] | None = None) -> None:
         rows = self.state.routes
+        proxy = self.state.proxy
+        self.proxy.value = "" if proxy is None else f"<b>proxy</b> <code>{esc(proxy)}</code>"
+        self.proxy.layout.display = "none" if proxy is None else ""
         self.empty.layout.display = "none" if rows else ""
         self.pool.show(
             [RowView(key=(r.pattern, r.kind), html=route_cells(r, self.link(r))) for r in rows]
@@ -114,7 +118,7 @@ class RoutesPanel(Panel):
     def close(self) -> None:
         self.state.unobserve(self.draw)
         self.pool.close()
-        for w in (self.header, self.empty, self.widget):
+        for w in (self.proxy, self.header, self.empty, self.widget):
             w.close()
 
 

@@ -173,6 +173,7 @@ class InspectorState:
         self.app = app
         self.clock = clock
         self.routes: list[RouteRow] = []
+        self.proxy: str | None = None  # "matcher  (cell)" of the app's proxy, if any
         self.conflicts: list[ConflictRow] = []
         self.requests: deque[RequestRow] = deque(maxlen=app.log.maxlen)
         self.cache: list[CacheRow] = []
@@ -261,8 +262,10 @@ class InspectorState:
                 self.conflicts = conflicts
                 changed.add("conflicts")
             routes = self._route_rows()
-            if routes != self.routes:
-                self.routes = routes
+            proxy = self.app.proxy
+            shown = None if proxy is None else f"{proxy.matcher_text}  ({proxy.origin})"
+            if routes != self.routes or shown != self.proxy:
+                self.routes, self.proxy = routes, shown
                 changed.add("routes")
         if self._cache_dirty or poll:
             self._cache_dirty = False

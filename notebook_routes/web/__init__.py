@@ -7,9 +7,13 @@
 
 from __future__ import annotations
 
+from notebook_routes.web._after import after
 from notebook_routes.web._context import (
+    DraftMode,
     NavigationSignal,
+    connection,
     cookies,
+    draft_mode,
     forbidden,
     headers,
     not_found,
@@ -48,6 +52,7 @@ __all__ = [
     "BadRequest",
     "BodyStream",
     "Cookie",
+    "DraftMode",
     "FormData",
     "Headers",
     "MutableRequestCookies",
@@ -63,9 +68,12 @@ __all__ = [
     "ResponseCookies",
     "SearchParams",
     "UploadedFile",
+    "after",
     "coerce_response",
+    "connection",
     "cookies",
     "current_scope",
+    "draft_mode",
     "forbidden",
     "headers",
     "merge_cookie_mutations",

@@ -17,12 +17,17 @@ a RuntimeError that says so.
 
 from __future__ import annotations
 
-from typing import NoReturn
+from typing import Any, NoReturn
 
-from notebook_routes.web._cookies import MutableRequestCookies
+from notebook_routes.web._cookies import EPOCH, Cookie, MutableRequestCookies
 from notebook_routes.web._headers import Headers
 from notebook_routes.web._response import Response
-from notebook_routes.web._scope import note_dynamic_usage, require_scope
+from notebook_routes.web._scope import (
+    RequestScope,
+    current_serving,
+    note_dynamic_usage,
+    require_scope,
+)
 
 
 def cookies() -> MutableRequestCookies:
@@ -105,3 +110,79 @@ def unauthorized() -> NoReturn:
     """Answer 401 with an empty body; changes made with ``cookies()`` are dropped."""
     require_scope("unauthorized()")
     raise NavigationSignal(401)
+
+
+class _Connected:
+    """What ``connection()`` returns: nothing to use, but ``await connection()`` works."""
+
+    def __await__(self) -> Any:
+        return _nothing().__await__()
+
+    def __repr__(self) -> str:
+        return "connection()"
+
+
+async def _nothing() -> None:
+    return None
+
+
+def connection() -> _Connected:
+    """Say that the answer depends on the request: the route renders per request.
+
+    A plain call like ``cookies()`` (``await connection()`` works too). In a route with
+    ``revalidate`` it makes the GET dynamic; under ``dynamic = "force-static"`` it is ignored.
+    """
+    require_scope("connection()")
+    note_dynamic_usage("connection()")
+    return _Connected()
+
+
+PRERENDER_BYPASS = "__prerender_bypass"
+PREVIEW_DATA = "__next_preview_data"
+
+
+def _bypass_cookie(value: str, *, expired: bool) -> Cookie:
+    return Cookie(
+        PRERENDER_BYPASS,
+        value,
+        path="/",
+        expires=EPOCH if expired else None,
+        secure=True,
+        http_only=True,
+        same_site="none",
+    )
+
+
+class DraftMode:
+    """What ``draft_mode()`` returns: ``is_enabled``, ``enable()``, ``disable()``."""
+
+    def __init__(self, scope: RequestScope, key: str) -> None:
+        self._scope = scope
+        self._key = key
+
+    @property
+    def is_enabled(self) -> bool:
+        """Whether the request carries this app's draft-mode cookie."""
+        cookie = self._scope.request._cookie_jar().get(PRERENDER_BYPASS)
+        return cookie is not None and cookie.value == self._key
+
+    def enable(self) -> None:
+        """Set the draft-mode cookie: static routes then render per request for this client."""
+        self._scope.cookies.set(_bypass_cookie(self._key, expired=False))
+
+    def disable(self) -> None:
+        """Clear the draft-mode cookie."""
+        self._scope.cookies.set(_bypass_cookie("", expired=True))
+
+    def __repr__(self) -> str:
+        return f"DraftMode(is_enabled={self.is_enabled})"
+
+
+def draft_mode() -> DraftMode:
+    """Draft mode (Next.js's ``draftMode()``): see a static route's fresh answer per request."""
+    scope = require_scope("draft_mode()")
+    state = current_serving()
+    key = getattr(state.app, "draft_key", None) if state is not None else None
+    if not isinstance(key, str):
+        raise RuntimeError("draft_mode() needs a request served by an App.")
+    return DraftMode(scope, key)

@@ -150,20 +150,50 @@ class NextResponse(Response):
         """The response's Set-Cookie headers as cookies: ``set()``, ``get()``, ``delete()``."""
         return ResponseCookies(self.headers)
 
+    # What a proxy's NextResponse.next()/rewrite() forward to the handler as its request
+    # headers (``request={"headers": ...}``); None keeps the client's.
+    forwarded_headers: Headers | None = None
+
     @classmethod
-    def next(cls, *, headers: HeadersInit = None) -> NextResponse:
-        """Middleware's "carry on"; a route handler returning it gets a 500."""
+    def next(
+        cls, *, headers: HeadersInit = None, request: Mapping[str, Any] | None = None
+    ) -> NextResponse:
+        """A proxy's "carry on": the route runs; `headers` reach the client (and the handler).
+
+        ``request={"headers": h}`` gives the handler the request headers `h` instead of the
+        client's. A route handler returning it gets a 500.
+        """
         response = cls(None, headers=headers)
         response.middleware_only = "NextResponse.next()"
+        response.forwarded_headers = _forwarded(request)
         return response
 
     @classmethod
-    def rewrite(cls, url: str, *, headers: HeadersInit = None) -> NextResponse:
-        """Middleware's rewrite; a route handler returning it gets a 500."""
+    def rewrite(
+        cls, url: str, *, headers: HeadersInit = None, request: Mapping[str, Any] | None = None
+    ) -> NextResponse:
+        """A proxy's rewrite: the route at `url` answers, the client's URL unchanged.
+
+        A route handler returning it gets a 500.
+        """
+        if not isinstance(url, str) or not url:
+            raise TypeError(f"NextResponse.rewrite() needs a non-empty URL str; got {url!r}.")
         response = cls(None, headers=headers)
-        response.headers.set("x-middleware-rewrite", url)
+        response.headers.set("x-middleware-rewrite", str(url))
         response.middleware_only = "NextResponse.rewrite()"
+        response.forwarded_headers = _forwarded(request)
         return response
+
+
+def _forwarded(request: Mapping[str, Any] | None) -> Headers | None:
+    if request is None:
+        return None
+    if not isinstance(request, Mapping) or set(request) - {"headers"}:
+        raise TypeError(
+            f"request= takes {{'headers': Headers(...)}}, the handler's request headers; "
+            f"got {request!r}."
+        )
+    return Headers(request.get("headers"))
 
 
 def coerce_response(value: object, *, route: str | None = None) -> Response:

@@ -52,9 +52,23 @@ class RequestScope:
         return self._cookies is not None and self._cookies.changed
 
 
+@dataclass
+class Serving:
+    """One request as the app serves it, proxy and handler alike: the app answering it and
+    the callbacks given to ``after()`` (run once the response is sent).
+
+    Set by dispatch for the whole request, so ``revalidate_path()``, ``draft_mode()`` and
+    ``after()`` act on the app that serves the request, not on the kernel's default app.
+    """
+
+    app: Any
+    after: list[tuple[Any, Any]] = field(default_factory=list)  # (callback, its context)
+
+
 T = TypeVar("T")
 
 _current: ContextVar[RequestScope | None] = ContextVar("notebook_routes_scope", default=None)
+_serving: ContextVar[Serving | None] = ContextVar("notebook_routes_serving", default=None)
 # Set only inside a plain ``def`` handler running on a worker thread: the loop its
 # request's body arrives on, so the body readers can wait for it (see `awaited_here`).
 handler_loop: ContextVar[asyncio.AbstractEventLoop | None] = ContextVar(
@@ -115,6 +129,22 @@ def request_scope(request: NextRequest, route: str | None = None) -> Iterator[Re
         yield scope
     finally:
         _current.reset(token)
+
+
+@contextmanager
+def serving(app: Any) -> Iterator[Serving]:
+    """Make `app` the app serving the code inside; ``after()`` callbacks collect on it."""
+    state = Serving(app)
+    token = _serving.set(state)
+    try:
+        yield state
+    finally:
+        _serving.reset(token)
+
+
+def current_serving() -> Serving | None:
+    """The request being served (its app, its after() callbacks), or None outside one."""
+    return _serving.get()
 
 
 def current_scope() -> RequestScope | None:

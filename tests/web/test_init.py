@@ -6,7 +6,16 @@ import inspect
 import notebook_routes.web as web
 from notebook_routes.web import _context as context
 
-MODULES = ("_context", "_cookies", "_formdata", "_headers", "_request", "_response", "_scope")
+MODULES = (
+    "_after",
+    "_context",
+    "_cookies",
+    "_formdata",
+    "_headers",
+    "_request",
+    "_response",
+    "_scope",
+)
 
 
 def test_all_is_sorted_and_names_public_objects_of_the_web_modules() -> None:
