@@ -8,7 +8,7 @@ import threading
 from collections.abc import Sequence
 
 from notebook_routes._loader import load_app_folder
-from notebook_routes._server import Server
+from notebook_routes._server import Server, is_loopback
 from notebook_routes._summary import describe
 
 
@@ -29,6 +29,11 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--token", default=None, help="bearer token required from clients")
     serve.add_argument(
         "--workers", type=int, default=1, help="processes sharing the port (default 1)"
+    )
+    serve.add_argument(
+        "--debug",
+        action="store_true",
+        help="put a failed handler's error and traceback in its 500 body (loopback hosts only)",
     )
     serve.add_argument(
         "--strict",
@@ -83,6 +88,13 @@ def _serve(args: argparse.Namespace) -> int:
     if args.workers < 1:
         print("error: --workers must be at least 1", file=sys.stderr)
         return 2
+    if args.debug and not is_loopback(args.host):
+        print(
+            f"error: --debug shows tracebacks to clients, so it needs a loopback --host "
+            f"such as 127.0.0.1, not {args.host}",
+            file=sys.stderr,
+        )
+        return 2
     sockets = None
     if args.workers > 1:
         from tornado.netutil import bind_sockets
@@ -91,7 +103,9 @@ def _serve(args: argparse.Namespace) -> int:
         # Bind once, then fork: the kernel spreads connections over the processes.
         sockets = bind_sockets(args.port, args.host)
         fork_processes(args.workers)
-    server = Server(app, host=args.host, port=args.port, token=args.token, sockets=sockets)
+    server = Server(
+        app, host=args.host, port=args.port, token=args.token, sockets=sockets, debug=args.debug
+    )
     server.start()
     if server.token_generated:
         print(f"clients must send 'Authorization: Bearer {server.token}'", flush=True)

@@ -78,6 +78,7 @@ class Server:
         idle_timeout: float = IDLE_TIMEOUT_S,
         workers: int = DEFAULT_WORKERS,
         sockets: list[socket.socket] | None = None,
+        debug: bool = False,
     ) -> None:
         if not isinstance(app, App):
             raise TypeError(f"app must be a notebook_routes.App, not {type(app).__name__}")
@@ -102,8 +103,14 @@ class Server:
                 "token must be a non-empty str: a server reachable from other machines "
                 "answers only requests with 'Authorization: Bearer <token>'"
             )
+        if debug and not is_loopback(host):
+            raise ValueError(
+                f"debug=True puts tracebacks in 500 bodies, so it serves only a loopback host "
+                f"such as 127.0.0.1, not {host!r}"
+            )
         self.app = app
         self.host = host
+        self.debug = bool(debug)  # a failed handler's 500 carries its error and traceback
         self.token = token
         self.token_generated = False
         if token is None and not is_loopback(host):
@@ -409,7 +416,7 @@ class _Exchange(httputil.HTTPMessageDelegate):
         stream.close()
 
     async def _serve(self, request: NextRequest) -> None:
-        response = await self.server.app.handle(request)
+        response = await self.server.app.handle(request, debug=self.server.debug)
         assert self.read_done is not None
         await self.read_done  # answer once the request body is in (HTTP/1.1 framing)
         if self.closed:
