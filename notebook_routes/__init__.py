@@ -26,6 +26,8 @@ Architecture, bottom up: a module imports only modules listed before it (imports
     cache/_store.py        CacheEntry, the CacheStore interface, MemoryCache, the Clock protocol
     cache/_data.py         cached() and the current store of a request
     _config.py             segment config (dynamic, revalidate, max_duration ...)
+    _extras.py             optional packages: require() names the extra that installs one
+    _tracebacks.py         a handler's traceback trimmed to the user's frames, cells named
     _log.py                the request log (LogEntry, RequestLog)
     _handlers.py           how a handler is run: Handler, run_handler, Outcome, time limit
     _route.py              Route, METHODS, a namespace -> Route, the rendering policy

@@ -24,7 +24,7 @@ WIDTHS = {
     "pattern": 200,
     "methods": 110,
     "rendering": 120,
-    "revalidate": 75,
+    "revalidate": 92,
     "cell": 70,
     "cell hits": 80,
     "total hits": 86,
@@ -33,9 +33,15 @@ WIDTHS = {
 }
 LINK = "var(--jp-content-link-color, #0969da)"
 ACTIONS = [
-    Action("try", "try", "Fill in the Try it tab for this route", width="48px"),
-    Action("remove", "remove", "Delete this route (as %route_remove does)", width="72px"),
+    # First in the row: a narrow panel scrolls the columns, never the buttons, out of view.
+    Action("try", "try", "Fill in the Try it tab for this route", width="48px", first=True),
+    Action(
+        "remove", "remove", "Delete this route (as %route_remove does)", width="72px", first=True
+    ),
 ]
+
+
+LEAD = 48 + 72 + 8  # the buttons' widths and margins: the header starts where the cells do
 
 
 def conflict_badge(level: str | None) -> str:
@@ -108,7 +114,7 @@ class RoutesPanel(Panel):
         self.link = link
         self.remove = remove
         self.try_route = try_route
-        self.header = widgets.HTML(header_cells(), layout=widgets.Layout(margin="0 0 0 0"))
+        self.header = widgets.HTML(header_cells(), layout=widgets.Layout(margin=f"0 0 0 {LEAD}px"))
         self.empty = widgets.HTML("No routes yet: define one in a <code>%%route</code> cell.")
         self.pool = RowPool(ACTIONS, capture(self._act), css_class="nr-route-row")
         self.widget = widgets.VBox(
