@@ -84,8 +84,23 @@ def _format(error: traceback.TracebackException) -> list[str]:
 
 
 def user_traceback(exc: BaseException) -> str:
-    """`exc`'s traceback trimmed to the user's frames, without the last newline."""
-    return "".join(_format(traceback.TracebackException.from_exception(exc))).rstrip("\n")
+    """`exc`'s traceback trimmed to the user's frames, without the last newline.
+
+    An error with no user frame at all (our own check refusing what a handler produced,
+    such as a streamed ``int``) keeps its whole traceback: there is nothing to trim to.
+    """
+    error = traceback.TracebackException.from_exception(exc)
+    if not _has_user_frame(error):
+        return "".join(error.format()).rstrip("\n")
+    return "".join(_format(error)).rstrip("\n")
+
+
+def _has_user_frame(error: traceback.TracebackException | None) -> bool:
+    while error is not None:
+        if any(is_user_frame(f.filename) for f in error.stack):
+            return True
+        error = error.__cause__ or (None if error.__suppress_context__ else error.__context__)
+    return False
 
 
 __all__ = ["is_user_frame", "name_cell", "set_cell_namer", "user_traceback"]
