@@ -27,6 +27,8 @@ Architecture, bottom up: a module imports only modules listed before it (imports
     cache/_data.py         cached() and the current store of a request
     _config.py             segment config (dynamic, revalidate, max_duration ...)
     web/_after.py          after(): callbacks run once the response is sent (AfterTasks)
+    _extras.py             optional packages: require() names the extra that installs one
+    _tracebacks.py         a handler's traceback trimmed to the user's frames, cells named
     _log.py                the request log (LogEntry, RequestLog)
     _handlers.py           how a handler is run: Handler, run_handler, Outcome, time limit
     _matchers.py           the proxy's matcher, as Next.js reads it (path-to-regexp 6)

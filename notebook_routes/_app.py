@@ -153,6 +153,9 @@ class App:
         return route
 
     def _install(self, route: Route, entries: list[CacheEntry]) -> None:
+        old = self.get(route.source, kind=route.kind)
+        if old is not None:  # a re-run cell: its hits start again, the path's total goes on
+            route.earlier_hits = old.total_hits
         self._table.add(route.pattern, route, kind=route.kind)
         self._purge(route.source)  # the old handler's answers must not outlive it
         for entry in entries:
@@ -229,11 +232,12 @@ class App:
     def conflicts_for(self, source: str) -> list[Conflict]:
         return self._table.conflicts_for(source)
 
-    async def handle(self, request: Any) -> Any:
-        """Answer one `NextRequest` with a `Response` (never raises)."""
+    async def handle(self, request: Any, *, debug: bool = False) -> Any:
+        """Answer one `NextRequest` with a `Response` (never raises); `debug` puts a
+        failed handler's error and traceback in its 500's body."""
         if (builtin := _api_docs.answer(self, request)) is not None:  # /_notebook_routes/...
             return builtin
-        return await dispatch(self, request)
+        return await dispatch(self, request, debug=debug)
 
     def __repr__(self) -> str:
         return f"App(routes={len(self._table)})"

@@ -44,6 +44,35 @@ MAGICS = (ROUTE, PAGE)
 # kernel grafts the cell's statements under it so tracebacks keep the cell's line numbers.
 HANDLER_TEMPLATE = "async def {name}(request, context):\n    params = await context.params\n"
 
+# What `%%route?` shows: the usage line, this, the arguments, then ROUTE_HELP_END.
+ROUTE_HELP = """Define a Next.js route handler in a cell; the kernel's server answers it at once.
+
+Body form (methods on the line): the cell is the body of
+async def METHOD(request, context), so return and await work:
+
+    %%route GET /items/[slug]
+    return Response.json({"slug": params["slug"]})
+
+Module form (no method): the cell is a route.py module exporting GET, POST, ...
+and segment config (dynamic, revalidate, ...):
+
+    %%route /items/[slug]
+    revalidate = 60
+
+    async def GET(request, context):
+        params = await context.params
+        return Response.json({"slug": params["slug"]})
+
+In scope in a body-form cell: request (a NextRequest: request.json(),
+request.next_url.search_params, request.cookies, request.headers), context, params (the
+dynamic segments: a str each, a list of str for a catch-all), the notebook's globals,
+and Response, NextResponse, cookies(), headers(), redirect(), not_found() ... unimported.
+"""
+ROUTE_HELP_END = """Then: %request GET /items/a sends a request and shows the answer (for a 500, the
+handler's error and traceback); %routes opens the inspector; %route_remove PATH deletes
+a route. Worked examples: notebooks/01-quickstart.ipynb ... notebooks/09-inspector.ipynb.
+"""
+
 # What `%%route?` says about the arguments (the magic's argparse help).
 METHODS_HELP = (
     "GET HEAD POST PUT PATCH DELETE OPTIONS. With methods, the cell is the body of an "
@@ -83,6 +112,62 @@ class MagicLine:
     def handler_name(self) -> str:
         """The body form's function name: the first method (the others are aliases)."""
         return self.methods[0]
+
+
+NAVIGATION = {"redirect", "permanent_redirect", "not_found", "forbidden", "unauthorized"}
+
+
+def body_warnings(body: ast.Module, methods: Sequence[str], path: str = "/path") -> list[str]:
+    """What is wrong with a body-form cell that still compiles: a warning each.
+
+    >>> print(body_warnings(ast.parse("x = 1"), ["GET"])[0])  # doctest: +ELLIPSIS
+    This cell never returns a value, so every GET answers 500 ...
+    >>> handler_inside = "async def GET(request):\\n    return 1"
+    >>> print(body_warnings(ast.parse(handler_inside), ["GET"])[0])  # doctest: +ELLIPSIS
+    The cell defines GET() inside a body-form cell, so nothing calls it ...
+    >>> body_warnings(ast.parse("redirect('/b')"), ["GET"])
+    []
+    """
+    defined = [
+        node.name
+        for node in body.body
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name in METHODS
+    ]
+    if defined:
+        return [
+            f"The cell defines {defined[0]}() inside a body-form cell, so nothing calls it and "
+            f"every request gets a 500. Either drop the methods from the line to make the cell "
+            f"a route.py module (%%route {path}, which exports {defined[0]}), or write the "
+            f"handler's body directly: %%route {' '.join(methods)} {path}, then "
+            f"return Response.json(...)."
+        ]
+    if not _can_answer(body):
+        return [
+            f"This cell never returns a value, so every {'/'.join(methods)} answers 500 "
+            f"(No response is returned from route handler). End it with a return, such as "
+            f"return Response.json({{...}}) or return Response('text')."
+        ]
+    return []
+
+
+def _can_answer(body: ast.Module) -> bool:
+    """Whether the body has a ``return value``, a ``yield``, a ``raise`` or a navigation call,
+    outside nested functions and classes."""
+    stack: list[ast.AST] = list(body.body)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
+            continue
+        if isinstance(node, ast.Return) and node.value is not None:
+            return True
+        if isinstance(node, (ast.Yield, ast.YieldFrom, ast.Raise)):
+            return True
+        if isinstance(node, ast.Call):
+            name = getattr(node.func, "id", None) or getattr(node.func, "attr", None)
+            if name in NAVIGATION:
+                return True
+        stack.extend(ast.iter_child_nodes(node))
+    return False
 
 
 def route_line(methods: Sequence[str], path: str, *, line: str) -> MagicLine:

@@ -61,6 +61,11 @@ def _parser() -> argparse.ArgumentParser:
         help="never gzip answers (Next.js's `compress: false`; default: gzip when accepted)",
     )
     serve.add_argument(
+        "--debug",
+        action="store_true",
+        help="put a failed handler's error and traceback in its 500 body (loopback hosts only)",
+    )
+    serve.add_argument(
         "--strict",
         action="store_true",
         help="refuse to start if any route file fails to load or any route conflicts",
@@ -130,6 +135,13 @@ def _serve(args: argparse.Namespace) -> int:
         for sock in sockets:
             sock.close()
         return 1
+    if args.debug and not is_loopback(args.host):
+        print(
+            f"error: --debug shows tracebacks to clients, so it needs a loopback --host "
+            f"such as 127.0.0.1, not {args.host}",
+            file=sys.stderr,
+        )
+        return 2
     token = args.token
     if token is None and not is_loopback(args.host):
         # One token for every process (generated before forking), shown once, on stderr:
@@ -149,6 +161,7 @@ def _serve(args: argparse.Namespace) -> int:
         workers=args.threads,
         allowed_hosts=args.allow_host,
         compress=args.compress,
+        debug=args.debug,
     )
     server.start()
     if app.proxy is not None:

@@ -23,7 +23,11 @@ HeadersInit = Mapping[str, str] | list[tuple[str, str]] | None
 
 class ClientResponse:
     """What came back: `.status`, `.reason`, `.headers`, `.content`, `.text`, `.json()`,
-    `.elapsed_ms`."""
+    `.elapsed_ms`; for a failed answer of this kernel's own server, `.error` (one line) and
+    `.traceback` (the handler's frames), which Next.js keeps out of the body."""
+
+    error: str | None = None
+    traceback: str | None = None
 
     def __init__(
         self,
@@ -76,22 +80,41 @@ class ClientResponse:
         ]
         lines += [f"{name}: {value}" for name, value in self.headers.raw_items()]
         body = self.pretty_body()
-        return "\n".join(lines) + ("\n\n" + body if body else "")
+        return "\n".join(lines) + ("\n\n" + body if body else "") + self._why()
+
+    def _why(self) -> str:
+        """Why the handler failed (from the server's log), below the answer."""
+        if not self.error:
+            return ""
+        trace = f"\n{self.traceback}" if self.traceback else ""
+        return f"\n\nerror (from the server's log; the body is Next.js's): {self.error}{trace}"
 
     def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
         printer.text(self.summary())
 
     def _repr_html_(self) -> str:
         colour = {2: "#1a7f37", 3: "#0969da", 4: "#9a6700", 5: "#cf222e"}.get(self.status // 100)
+        # Left-aligned, without JupyterLab's default right alignment and grey code chips.
+        cell = 'style="text-align:left;padding:0 12px 0 0;vertical-align:top"'
         rows = "".join(
-            f"<tr><td><code>{escape(n)}</code></td><td><code>{escape(v)}</code></td></tr>"
+            f"<tr><td {cell}>{escape(n)}</td><td {cell}>{escape(v)}</td></tr>"
             for n, v in self.headers.raw_items()
         )
+        why = ""
+        if self.error:
+            why = (
+                f'<div style="color:{colour}"><b>error</b> (from the server\'s log; the body '
+                f"is Next.js's): {escape(self.error)}</div>"
+            )
+            if self.traceback:
+                why += f"<pre>{escape(self.traceback)}</pre>"
         return (
             f'<div class="notebook-routes-response"><b style="color:{colour}">'
             f"{self.status} {escape(self.reason)}</b> &middot; {self.elapsed_ms:.1f} ms &middot; "
             f"<code>{escape(self.method)} {escape(self.url)}</code>"
-            f"<table>{rows}</table><pre>{escape(self.pretty_body())}</pre></div>"
+            f'<table style="margin-left:0;font-family:monospace;border-collapse:collapse">'
+            f"{rows}</table>"
+            f"<pre>{escape(self.pretty_body())}</pre>{why}</div>"
         )
 
 

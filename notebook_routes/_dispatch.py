@@ -39,6 +39,7 @@ from notebook_routes._proxy import (
     redirect_response,
 )
 from notebook_routes._route import Route
+from notebook_routes._tracebacks import user_traceback
 from notebook_routes.cache._data import using_store
 from notebook_routes.routing import normalize_request_path
 from notebook_routes.web._context import PRERENDER_BYPASS, PREVIEW_DATA, NavigationSignal
@@ -58,8 +59,12 @@ if TYPE_CHECKING:
     from notebook_routes._app import App
 
 
-async def dispatch(app: App, request: NextRequest) -> Response:
-    """Answer `request` with a `Response`; every failure becomes a status, never an exception."""
+async def dispatch(app: App, request: NextRequest, *, debug: bool = False) -> Response:
+    """Answer `request` with a `Response`; every failure becomes a status, never an exception.
+
+    A failed handler's 500 has an empty body, as in Next.js; with `debug` (a loopback
+    server's ``debug=True``) the body is the error and its traceback, as text/plain.
+    """
     arrived = time.time()
     started = time.perf_counter()
     outcome = Outcome()
@@ -71,6 +76,8 @@ async def dispatch(app: App, request: NextRequest) -> Response:
             response = Response(status=500)
             outcome.error = f"notebook-routes failed to answer: {type(exc).__name__}: {exc}"
             outcome.traceback = traceback.format_exc()
+    if debug and response.status >= 500 and outcome.error and not response.body:
+        response = debug_response(response.status, outcome.error, outcome.traceback)
     if request.method == "HEAD":
         _drop_body(response)
     entry = _record(
@@ -111,6 +118,16 @@ def _running_loop() -> asyncio.AbstractEventLoop | None:
         return None
 
 
+def debug_response(status: int, error: str, trace: str | None) -> Response:
+    """The debug mode's 500: the error, then the traceback trimmed to the user's frames.
+
+    >>> debug_response(500, "ZeroDivisionError: division by zero", None).body
+    b'ZeroDivisionError: division by zero\\n'
+    """
+    text = error + "\n" + (f"\n{trace}\n" if trace else "")
+    return Response(text, status=status, headers={"Content-Type": "text/plain; charset=utf-8"})
+
+
 def _record(
     route: Route | None,
     response: Response,
@@ -146,7 +163,7 @@ def _record(
 def _stream_failed(entry: LogEntry, route: Route | None, exc: BaseException) -> None:
     """The status is already sent; the log entry (and the route's errors) say what broke."""
     entry.error = f"the response body failed while streaming: {type(exc).__name__}: {exc}"
-    entry.traceback = traceback.format_exc()
+    entry.traceback = user_traceback(exc)
     if route is not None:
         route.errors += 1
 

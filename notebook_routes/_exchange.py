@@ -317,7 +317,7 @@ class Exchange(httputil.HTTPMessageDelegate):
 
     async def _serve(self, request: NextRequest) -> None:
         self.logged = capture_entries()
-        response = await self.server.app.handle(request)
+        response = await self.server.app.handle(request, debug=self.server.debug)
         assert self.read_done is not None and self.body is not None
         if not self.read_done.done() and _is_whole(response.body):
             # The route answered without reading the rest of the body: drop it as it

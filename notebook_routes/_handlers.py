@@ -18,11 +18,11 @@ import asyncio
 import contextvars
 import functools
 import inspect
-import traceback
 from collections.abc import Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from notebook_routes._tracebacks import user_traceback
 from notebook_routes.routing import RouteError
 from notebook_routes.web._context import NavigationSignal
 from notebook_routes.web._cookies import merge_cookie_mutations
@@ -227,7 +227,7 @@ async def _run_in_scope(
         return Response(status=504)
     except Exception as exc:
         outcome.error = f"{type(exc).__name__}: {exc}"
-        outcome.traceback = traceback.format_exc()
+        outcome.traceback = user_traceback(exc)
         return Response(status=500)
     if keep_cookies and scope.cookies_changed:
         merge_cookie_mutations(response.headers, scope.cookies)

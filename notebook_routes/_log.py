@@ -13,6 +13,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass, field
+from urllib.parse import unquote
 
 DEFAULT_LOG_SIZE = 1000
 # Bodies are kept up to this many bytes per entry (for HAR export and the OpenAPI examples):
@@ -166,6 +167,27 @@ class RequestLog:
                     self._listeners.remove(listener)
 
         return unsubscribe
+
+    def answer_to(self, method: str, path: str, status: int, *, since: float) -> LogEntry | None:
+        """The newest entry for `method` `path` answered with `status` that arrived at or after
+        `since`: how a client in this process finds out why its request failed.
+
+        >>> log = RequestLog()
+        >>> log.append(LogEntry(5.0, "GET", "/boom", "/boom", {}, 500, 1.0, error="ValueError: x"))
+        >>> log.answer_to("GET", "/boom?a=1", 500, since=4.0).error
+        'ValueError: x'
+        >>> log.answer_to("GET", "/boom", 500, since=6.0) is None
+        True
+        """
+        wanted = unquote(path.partition("?")[0])
+        with self._lock:
+            entries = list(self._entries)
+        for entry in reversed(entries):
+            if entry.time < since:
+                return None
+            if entry.method == method and entry.status == status and unquote(entry.path) == wanted:
+                return entry
+        return None
 
     def clear(self) -> None:
         with self._lock:

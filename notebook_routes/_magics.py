@@ -6,6 +6,8 @@ without a traceback) and leaves the route table exactly as it was.
 
 from __future__ import annotations
 
+import argparse
+import ast
 import concurrent.futures
 import html
 import shlex
@@ -14,7 +16,13 @@ from typing import Any
 from IPython.core.error import UsageError
 from IPython.core.interactiveshell import InteractiveShell
 from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
-from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
+from IPython.core.magic_arguments import (
+    MagicHelpFormatter,
+    argument,
+    kwds,
+    magic_arguments,
+    parse_argstring,
+)
 from IPython.display import display
 
 from notebook_routes import _runtime as runtime
@@ -22,29 +30,35 @@ from notebook_routes._cell_source import (
     METHODS_HELP,
     PAGE_PATH_HELP,
     PATH_HELP,
+    ROUTE_HELP,
+    ROUTE_HELP_END,
     LineError,
     MagicLine,
+    body_warnings,
     page_markup,
     route_line,
 )
 from notebook_routes._cells import CellError, body_handler, module_namespace
+from notebook_routes._extras import MissingExtra, require
 from notebook_routes._route import Route
-from notebook_routes._summary import describe
+from notebook_routes._summary import describe, sample_note, sample_path
+from notebook_routes._tracebacks import name_cell, set_cell_namer
 from notebook_routes.routing import RouteError
 
 
 def _line_for(route: Route) -> dict[str, str]:
-    """The success line, as text and as HTML with a link where one can be followed."""
+    """The success line, as text and as HTML with a link that can be followed.
+
+    A dynamic route links to a sample path (``/items/a``), labelled as a sample.
+    """
     srv = runtime.server()
     text = describe(route, srv.url)
     plain = describe(route)
-    if route.pattern.is_dynamic:
-        link = html.escape(srv.url + route.pattern.url_path)
-    else:
-        href = html.escape(srv.public_url(route.pattern.url_path), quote=True)
-        link = (
-            f'<a href="{href}" target="_blank">{html.escape(srv.url + route.pattern.url_path)}</a>'
-        )
+    path, values = sample_path(route)
+    href = html.escape(srv.public_url(path), quote=True)
+    link = f'<a href="{href}" target="_blank">{html.escape(srv.url + path)}</a>'
+    if values:
+        link += f"&nbsp;&nbsp;{html.escape(sample_note(values))}"
     return {"text/plain": text, "text/html": f"<code>{html.escape(plain)}</code>&nbsp;&nbsp;{link}"}
 
 
@@ -72,9 +86,8 @@ def _register(path: str, namespace: dict[str, Any], *, origin: str) -> Route:
             return future.result(timeout=0.1)
         except concurrent.futures.TimeoutError:
             if bar is None and state["total"] >= PROGRESS_FROM:
-                from ipywidgets import IntProgress
-
-                bar = IntProgress(min=0, max=state["total"], description="prerender")
+                widgets = require("ipywidgets", extra="notebook", feature="the prerender bar")
+                bar = widgets.IntProgress(min=0, max=state["total"], description="prerender")
                 display(bar)
             if bar is not None:
                 bar.value = state["done"]
@@ -91,6 +104,16 @@ def _report(route: Route) -> None:
         if route.source in conflict.routes:
             label = "conflict" if conflict.level == "error" else "note"
             print(f"{label}: {conflict.message}")
+
+
+class _CellMagicHelp(MagicHelpFormatter):
+    """`%%route?` as written: ``%%`` before the name, no reST ``::`` before the usage."""
+
+    def add_usage(self, usage: Any, actions: Any, groups: Any, prefix: Any = None) -> None:
+        argparse.RawDescriptionHelpFormatter.add_usage(self, usage, actions, groups, "")
+
+    def _fill_text(self, text: str, width: int, indent: str) -> str:
+        return "".join(indent + line for line in text.splitlines(keepends=True))
 
 
 @magics_class
@@ -110,9 +133,19 @@ class RouteMagics(Magics):
         return f"In [{self._cell_number()}]"
 
     def _filename(self, cell: str) -> str:
-        return self.shell.compile.cache(cell, self._cell_number())
+        number = self._cell_number()
+        filename = self.shell.compile.cache(cell, number)
+        # Tracebacks name the cell as the front end does; line 1 is the %%route line.
+        name_cell(filename, f"In [{number}]", first_line=2)
+        return filename
 
     @magic_arguments()
+    @kwds(
+        description=ROUTE_HELP,
+        epilog=ROUTE_HELP_END,
+        formatter_class=_CellMagicHelp,
+        usage="%%%%route [METHOD ...] PATH",  # argparse %-formats the usage: %%%% -> %%
+    )
     @argument("methods", nargs="*", metavar="METHOD", help=METHODS_HELP)
     @argument("path", metavar="PATH", help=PATH_HELP)
     @cell_magic
@@ -125,6 +158,9 @@ class RouteMagics(Magics):
         except (LineError, RouteError, CellError, TypeError) as exc:
             raise UsageError(str(exc)) from None
         _report(route)
+        if magic.form == "body":
+            for warning in body_warnings(ast.parse(cell), magic.methods, magic.path):
+                print(f"warning: {warning}")
 
     def _namespace(self, magic: MagicLine, cell: str) -> dict[str, Any]:
         """The route's namespace: a module-form cell's own, or the handlers a body adds."""
@@ -227,7 +263,11 @@ class RouteMagics(Magics):
         """Show the inspector: Routes, Conflicts, Requests, Cache and Try it, updated live."""
         from notebook_routes._inspector import inspector
 
-        display(inspector())
+        try:
+            shown = inspector()
+        except MissingExtra as exc:
+            raise UsageError(str(exc)) from None
+        display(shown)
 
 
 def _unquote(data: str) -> str:
@@ -242,7 +282,15 @@ def _unquote(data: str) -> str:
 
 def load(ipython: Any) -> None:
     ipython.register_magics(RouteMagics)
+    numbers = getattr(ipython.compile, "_filename_map", {})  # IPython >= 8: file -> cell
+
+    def cell_name(filename: str) -> str | None:
+        number = numbers.get(filename)
+        return f"In [{number}]" if number is not None else None
+
+    set_cell_namer(cell_name)  # a helper defined in a plain cell is named as that cell
 
 
 def unload(ipython: Any) -> None:
+    set_cell_namer(None)
     runtime.stop()

@@ -52,8 +52,9 @@ class Route:
     namespace: Mapping[str, Any]
     generate_static_params: Callable[[], Any] | None = None
     origin: str | None = None  # the cell or file it came from
-    hits: int = 0
+    hits: int = 0  # since this definition (a re-run cell starts again from 0)
     errors: int = 0
+    earlier_hits: int = 0  # what the definitions it replaced answered
     bailout: str | None = None  # why a static-looking route renders dynamically
     static_paths: frozenset[str] | None = None  # from generate_static_params()
     allow: str = field(init=False)
@@ -65,6 +66,11 @@ class Route:
         methods.add("OPTIONS")
         # Allow on OPTIONS and 405: sorted, as Next.js does (*observed*).
         self.allow = ", ".join(sorted(methods))
+
+    @property
+    def total_hits(self) -> int:
+        """Hits of this path over all its definitions (`hits` counts this one's only)."""
+        return self.earlier_hits + self.hits
 
     @property
     def source(self) -> str:

@@ -1,7 +1,9 @@
 """The default `App` and its server: what the notebook functions act on.
 
 `start()` binds the server (once); `server()` returns it, starting it if needed.
-The port comes from `port=`, else ``NOTEBOOK_ROUTES_PORT``, else any free port.
+The port comes from `port=`, else ``NOTEBOOK_ROUTES_PORT``, else 3000 when it is free and
+the next free one after it otherwise (what ``next dev`` does), so links written in a
+notebook survive a kernel restart.
 The server (tornado) and the client are imported when first used, so importing
 this module starts nothing.
 """
@@ -9,8 +11,10 @@ this module starts nothing.
 from __future__ import annotations
 
 import atexit
+import errno
 import os
 import threading
+import time
 from typing import TYPE_CHECKING, Any
 
 from notebook_routes._app import App
@@ -38,10 +42,14 @@ def default_app() -> App:
     return _app
 
 
-def _port_from_env() -> int:
+FIRST_PORT = 3000  # `next dev`'s
+PORT_TRIES = 100  # 3000-3099, then any free port
+
+
+def _port_from_env() -> int | None:
     value = os.environ.get("NOTEBOOK_ROUTES_PORT", "").strip()
     if not value:
-        return 0
+        return None
     if not value.isdigit() or not 0 <= int(value) <= 65535:
         raise ValueError(f"NOTEBOOK_ROUTES_PORT must be a port number, not {value!r}")
     return int(value)
@@ -64,16 +72,24 @@ def start(
         options: dict[str, Any] = {}
         if max_body_size is not None:
             options["max_body_size"] = max_body_size
-        chosen = (_port_from_env() or _kept_port) if port is None else port
-        srv = Server(_app, host=host, port=chosen, token=token, **options)
-        try:
-            srv.start()
-        except OSError:
-            if port is not None or chosen != _kept_port:
-                raise
-            # The kept port was taken meanwhile: any free one will do.
-            srv = Server(_app, host=host, port=0, token=token, **options)
-            srv.start()
+        chosen = _port_from_env() if port is None else port
+
+        def make(number: int) -> Server:
+            return Server(_app, host=host, port=number, token=token, **options)
+
+        srv = None
+        if chosen is None and _kept_port:
+            # A reload of the extension keeps its port, so printed links stay valid.
+            try:
+                srv = make(_kept_port).start()
+            except OSError:
+                srv = None  # taken meanwhile: choose as on a first start
+        if srv is None and chosen is not None:
+            srv = make(chosen).start()  # an explicit port wins, or fails saying why
+        elif srv is None:
+            srv = _start_near(FIRST_PORT, make)
+            if srv.port != FIRST_PORT:
+                print(f"port {FIRST_PORT} is in use, using {srv.port}")
         if srv.token_generated:
             # Not the token itself: cell output is saved in the .ipynb.
             print(
@@ -82,6 +98,17 @@ def start(
             )
         _server = srv
         return srv
+
+
+def _start_near(first: int, make: Any) -> Server:
+    """A started server on `first`, else on the next free port (two kernels, two servers)."""
+    for number in range(first, first + PORT_TRIES):
+        try:
+            return make(number).start()  # type: ignore[no-any-return]
+        except OSError as exc:
+            if exc.errno not in (errno.EADDRINUSE, errno.EACCES):
+                raise
+    return make(0).start()  # type: ignore[no-any-return]
 
 
 def server() -> Server:
@@ -131,7 +158,8 @@ def request(
 
     check_target(method, path)  # before the server starts: a bad call changes nothing
     srv = server()
-    return send(
+    since = time.time()
+    response = send(
         srv.url,
         method,
         path,
@@ -142,6 +170,17 @@ def request(
         cookies=cookies,
         token=srv.token,
     )
+    explain(response, _app, method, path, since=since)
+    return response
+
+
+def explain(response: ClientResponse, app: App, method: str, path: str, *, since: float) -> None:
+    """Give a failed answer the handler's `.error` and `.traceback` from `app`'s log."""
+    if response.status < 400:
+        return
+    entry = app.log.answer_to(method.upper(), path, response.status, since=since)
+    if entry is not None and entry.error:
+        response.error, response.traceback = entry.error, entry.traceback
 
 
 def acting_app() -> App:

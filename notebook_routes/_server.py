@@ -91,6 +91,7 @@ class Server:
         max_pending_bodies: int = DEFAULT_PENDING_BODIES,
         allowed_hosts: Sequence[str] | None = None,
         compress: bool = True,
+        debug: bool = False,
     ) -> None:
         if not isinstance(app, App):
             raise TypeError(f"app must be a notebook_routes.App, not {type(app).__name__}")
@@ -141,10 +142,16 @@ class Server:
             )
         if not isinstance(compress, bool):
             raise TypeError(f"compress must be True or False, not {compress!r}")
+        if debug and not is_loopback(host):
+            raise ValueError(
+                f"debug=True puts tracebacks in 500 bodies, so it serves only a loopback host "
+                f"such as 127.0.0.1, not {host!r}"
+            )
         self.app = app
         self.host = host
         # gzip for clients that accept it, as Next.js's `compress: true` (its default).
         self.compress = compress
+        self.debug = bool(debug)  # a failed handler's 500 carries its error and traceback
         self.token = token
         self.token_generated = False
         if token is None and not is_loopback(host):

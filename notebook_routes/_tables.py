@@ -5,10 +5,17 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from notebook_routes._extras import require
+
 if TYPE_CHECKING:
     import pandas as pd
 
     from notebook_routes._app import App
+
+
+def _pandas(feature: str) -> Any:
+    return require("pandas", extra="notebook", feature=feature)
+
 
 ROUTE_COLUMNS = [
     "pattern",
@@ -19,6 +26,7 @@ ROUTE_COLUMNS = [
     "params",
     "cell",
     "hits",
+    "total_hits",
     "errors",
     "conflict",
 ]
@@ -37,7 +45,7 @@ LOG_COLUMNS = [
 
 def routes_table(app: App) -> pd.DataFrame:
     """One row per route and page, in registration order."""
-    import pandas as pd
+    pd = _pandas("routes_table()")
 
     rows: list[dict[str, Any]] = []
     for route in app.routes:
@@ -52,6 +60,7 @@ def routes_table(app: App) -> pd.DataFrame:
                 "params": ", ".join(route.pattern.param_names),
                 "cell": route.origin,
                 "hits": route.hits,
+                "total_hits": route.total_hits,
                 "errors": route.errors,
                 "conflict": "; ".join(conflicts),
             }
@@ -61,7 +70,7 @@ def routes_table(app: App) -> pd.DataFrame:
 
 def requests_table(app: App) -> pd.DataFrame:
     """The request log, oldest first."""
-    import pandas as pd
+    pd = _pandas("requests_table()")
 
     rows = [
         {
@@ -85,7 +94,7 @@ CACHE_COLUMNS = ["path", "route", "state", "age_s", "revalidate", "hits", "tags"
 
 def cache_table(app: App) -> pd.DataFrame:
     """Cached route answers (keyed by path) and data entries (keyed by function or URL)."""
-    import pandas as pd
+    pd = _pandas("cache_table()")
 
     rows = [
         {
@@ -105,7 +114,7 @@ def cache_table(app: App) -> pd.DataFrame:
 
 def conflicts_table(app: App) -> pd.DataFrame:
     """One row per conflict between routes: its level, message and the routes involved."""
-    import pandas as pd
+    pd = _pandas("conflicts_table()")
 
     rows = [
         {"level": c.level, "message": c.message, "routes": list(c.routes)} for c in app.conflicts

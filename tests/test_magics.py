@@ -17,7 +17,9 @@ def test_route_cell_answers_at_once(kernel):
     out = kernel.ok('%%route GET /items/[slug]\nreturn Response.json({"slug": params["slug"]})')
     got = kernel.http("GET", "/items/a")
     assert (got.status, got.json()) == (200, {"slug": "a"})
-    assert f"GET HEAD OPTIONS /items/[slug]  ƒ dynamic  {kernel.url}/items/[slug]" in out.text
+    # issue 17: the link has a sample value, so it can be pasted; the pattern starts the line
+    line = f"GET HEAD OPTIONS /items/[slug]  ƒ dynamic  {kernel.url}/items/a  (sample: slug=a)"
+    assert line in out.text
 
 
 def test_success_line_links_routes_without_params(kernel):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from notebook_routes._extras import require
 from notebook_routes._inspector.state import InspectorState
 
 if TYPE_CHECKING:
@@ -17,9 +18,14 @@ if TYPE_CHECKING:
 _shared: Inspector | None = None
 
 
+def _widgets(feature: str) -> None:
+    require("ipywidgets", extra="notebook", feature=feature)
+
+
 def inspector() -> Inspector:
     """The inspector of the default app (one live instance, shown again on each call)."""
     global _shared
+    _widgets("the inspector (%routes, inspector())")
     from notebook_routes._inspector.live import kernel_loop
     from notebook_routes._inspector.widget import Inspector
     from notebook_routes._runtime import default_app, running_server
@@ -39,6 +45,7 @@ def inspector() -> Inspector:
 
 def __getattr__(name: str) -> Any:
     if name == "Inspector":  # imported on demand: it pulls in ipywidgets
+        _widgets("the Inspector")
         from notebook_routes._inspector.widget import Inspector
 
         return Inspector

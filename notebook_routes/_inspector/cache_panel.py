@@ -19,6 +19,7 @@ from typing import Any
 import ipywidgets as widgets
 
 from notebook_routes._inspector.format import (
+    AMBER,
     MUTED,
     age_text,
     columns,
@@ -96,7 +97,9 @@ class CachePanel(Panel):
         )
         self.pool = RowPool(ACTIONS, capture(self._act), css_class="nr-cache-row")
         tools = widgets.HBox([self.tag, self.tag_button, self.status])
-        self.widget = widgets.VBox([tools, self.count, self.header, self.pool.box])
+        self.widget = widgets.VBox(
+            [tools, self.count, self.header, self.pool.box], layout=widgets.Layout(overflow="auto")
+        )
         self.widget.add_class("nr-cache")
         state.observe(self.draw, names=("cache",))
         self.draw()
@@ -133,7 +136,7 @@ class CachePanel(Panel):
     def _purge_tag(self) -> None:
         tag = self.tag.value.strip()
         if not tag:
-            self.status.value = '<span style="color:#9a6700">type a tag to purge</span>'
+            self.status.value = f'<span style="color:{AMBER}">type a tag to purge</span>'
             return
         self.status.value = f'<span style="color:{MUTED}">{esc(self.purge_tag(tag))}</span>'
 

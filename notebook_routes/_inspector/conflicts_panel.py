@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import ipywidgets as widgets
 
-from notebook_routes._inspector.format import ERROR_RED, MONO, MUTED, esc
+from notebook_routes._inspector.format import ERROR_RED, GREEN, MONO, MUTED, esc
 from notebook_routes._inspector.panel import Panel
 from notebook_routes._inspector.state import ConflictRow, InspectorState
 
@@ -27,7 +27,7 @@ def conflicts_html(conflicts: list[ConflictRow]) -> str:
     infos = [c for c in conflicts if c.level != "error"]
     parts = []
     if not errors:
-        parts.append('<p style="color:#1a7f37">No conflicts: every route can be reached.</p>')
+        parts.append(f'<p style="color:{GREEN}">No conflicts: every route can be reached.</p>')
     for c in errors:
         parts.append(
             f'<div class="nr-conflict" style="border-left:4px solid {ERROR_RED};'
@@ -53,7 +53,7 @@ class ConflictsPanel(Panel):
     def __init__(self, state: InspectorState) -> None:
         self.state = state
         self.html = widgets.HTML()
-        self.widget = widgets.VBox([self.html])
+        self.widget = widgets.VBox([self.html], layout=widgets.Layout(overflow="auto"))
         self.widget.add_class("nr-conflicts")
         state.observe(self.draw, names=("conflicts",))
         self.draw()

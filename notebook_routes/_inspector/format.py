@@ -2,7 +2,7 @@
 GitHub and nbconvert drop ``<style>`` blocks, and a widget's HTML has no stylesheet).
 
 >>> status_html(404)
-'<b style="color:#9a6700">404</b>'
+'<b style="color:var(--jp-warn-color1, #9a6700)">404</b>'
 >>> params_text({"slug": "a", "rest": ["x", "y"]})
 'slug=a rest=x/y'
 >>> revalidate_text(None), revalidate_text(False), revalidate_text(60), revalidate_text(0.5)
@@ -19,10 +19,15 @@ import time
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-STATUS_COLOURS = {2: "#1a7f37", 3: "#0969da", 4: "#9a6700", 5: "#cf222e"}
-CACHE_COLOURS = {"HIT": "#1a7f37", "MISS": "#57606a", "STALE": "#9a6700"}
-ERROR_RED = "#cf222e"
-MUTED = "#57606a"
+# JupyterLab's theme variables, so the light and the dark theme both read well; the
+# fallbacks (GitHub's colours) serve a page without them (nbconvert HTML).
+GREEN = "var(--jp-success-color1, #1a7f37)"
+BLUE = "var(--jp-brand-color1, #0969da)"
+AMBER = "var(--jp-warn-color1, #9a6700)"
+ERROR_RED = "var(--jp-error-color1, #cf222e)"
+MUTED = "var(--jp-ui-font-color2, #57606a)"
+STATUS_COLOURS = {2: GREEN, 3: BLUE, 4: AMBER, 5: ERROR_RED}
+CACHE_COLOURS = {"HIT": GREEN, "MISS": MUTED, "STALE": AMBER}
 MONO = "font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:12px"
 
 
@@ -97,9 +102,11 @@ def columns(cells: Iterable[tuple[str, int]], *, header: bool = False) -> str:
     """One table-like line: each (html, width in px) an inline block, so rows made of
     separate widgets still line up."""
     weight = "font-weight:600;" if header else ""
+    # The padding keeps neighbouring headers apart ("revalidate cell", not "revalidatecell").
     spans = "".join(
-        f'<span style="display:inline-block;width:{width}px;overflow:hidden;'
-        f'text-overflow:ellipsis;white-space:nowrap;vertical-align:top;{weight}">{content}</span>'
+        f'<span style="display:inline-block;width:{width}px;overflow:hidden;box-sizing:border-box;'
+        f"padding-right:8px;text-overflow:ellipsis;white-space:nowrap;vertical-align:top;"
+        f'{weight}">{content}</span>'
         for content, width in cells
     )
     return f'<div style="{MONO};white-space:nowrap">{spans}</div>'
@@ -107,12 +114,15 @@ def columns(cells: Iterable[tuple[str, int]], *, header: bool = False) -> str:
 
 def headers_table(pairs: Iterable[tuple[str, str]]) -> str:
     rows = "".join(
-        f'<tr><td style="padding:0 12px 0 0;color:{MUTED}">{esc(name)}</td>'
-        f'<td style="padding:0">{esc(value)}</td></tr>'
+        f'<tr><td style="text-align:left;padding:0 12px 0 0;color:{MUTED}">{esc(name)}</td>'
+        f'<td style="text-align:left;padding:0">{esc(value)}</td></tr>'
         for name, value in pairs
     )
     rows = rows or "<tr><td>(none)</td></tr>"
-    return f'<table style="{MONO};border-collapse:collapse;line-height:1.4">{rows}</table>'
+    return (
+        f'<table style="{MONO};border-collapse:collapse;line-height:1.4;margin-left:0">'
+        f"{rows}</table>"
+    )
 
 
 def pre(text: str, *, colour: str | None = None) -> str:
@@ -123,8 +133,11 @@ def pre(text: str, *, colour: str | None = None) -> str:
 
 
 __all__ = [
+    "AMBER",
+    "BLUE",
     "CACHE_COLOURS",
     "ERROR_RED",
+    "GREEN",
     "MONO",
     "MUTED",
     "STATUS_COLOURS",

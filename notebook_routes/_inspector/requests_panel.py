@@ -5,7 +5,7 @@
 >>> row = RequestRow(7, LogEntry(0.0, "GET", "/items/a", "/items/[slug]", {"slug": "a"},
 ...                              500, 2.0, error="boom", traceback="Traceback ...\\nKeyError"))
 >>> cells = request_cells(row)
->>> "<td>/items/a</td>" in cells and "<td>slug=a</td>" in cells and '#cf222e">500<' in cells
+>>> "<td>/items/a</td>" in cells and "<td>slug=a</td>" in cells and '#cf222e)">500<' in cells
 True
 >>> "KeyError" in request_detail(row)
 True
@@ -115,7 +115,10 @@ class RequestsPanel(Panel):
         )
         self.table.on_toggle = lambda: self.draw()
         filters = widgets.HBox([self.route_filter, self.status_filter, self.count])
-        self.widget = widgets.VBox([self.chart, filters, self.header, self.table.box])
+        self.widget = widgets.VBox(
+            [self.chart, filters, self.header, self.table.box],
+            layout=widgets.Layout(overflow="auto"),
+        )
         self.widget.add_class("nr-requests")
         state.observe(self._routes_changed, names=("routes",))
         state.observe(self.draw, names=("requests", "traffic"))

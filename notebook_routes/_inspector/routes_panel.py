@@ -2,9 +2,9 @@
 
 >>> from notebook_routes._inspector.state import RouteRow
 >>> row = RouteRow("/api/hello", "route", ("GET",), "dynamic", "ƒ dynamic", None, "In [3]",
-...                5, 1, None, "/api/hello", ())
+...                5, 1, None, "/api/hello", (), total_hits=12)
 >>> html = route_cells(row, "http://127.0.0.1:8123/api/hello")
->>> 'href="http://127.0.0.1:8123/api/hello"' in html and "In [3]" in html
+>>> 'href="http://127.0.0.1:8123/api/hello"' in html and "In [3]" in html and ">12<" in html
 True
 """
 
@@ -24,16 +24,24 @@ WIDTHS = {
     "pattern": 200,
     "methods": 110,
     "rendering": 120,
-    "revalidate": 75,
-    "cell": 60,
-    "hits": 50,
-    "errors": 50,
+    "revalidate": 92,
+    "cell": 70,
+    "cell hits": 80,
+    "total hits": 86,
+    "errors": 60,
     "conflict": 90,
 }
+LINK = "var(--jp-content-link-color, #0969da)"
 ACTIONS = [
-    Action("try", "try", "Fill in the Try it tab for this route", width="48px"),
-    Action("remove", "remove", "Delete this route (as %route_remove does)", width="72px"),
+    # First in the row: a narrow panel scrolls the columns, never the buttons, out of view.
+    Action("try", "try", "Fill in the Try it tab for this route", width="48px", first=True),
+    Action(
+        "remove", "remove", "Delete this route (as %route_remove does)", width="72px", first=True
+    ),
 ]
+
+
+LEAD = 48 + 72 + 8  # the buttons' widths and margins: the header starts where the cells do
 
 
 def conflict_badge(level: str | None) -> str:
@@ -47,7 +55,7 @@ def conflict_badge(level: str | None) -> str:
 def route_cells(row: RouteRow, link: str | None) -> str:
     pattern = esc(row.pattern)
     if link:
-        pattern = f'<a href="{esc(link)}" target="_blank" style="color:#0969da">{pattern}</a>'
+        pattern = f'<a href="{esc(link)}" target="_blank" style="color:{LINK}">{pattern}</a>'
     if row.kind == "page":
         pattern += f' <span style="color:{MUTED}">(page)</span>'
     errors = esc(row.errors)
@@ -60,15 +68,34 @@ def route_cells(row: RouteRow, link: str | None) -> str:
             (esc(row.label), WIDTHS["rendering"]),
             (esc(revalidate_text(row.revalidate)), WIDTHS["revalidate"]),
             (esc(row.cell or ""), WIDTHS["cell"]),
-            (esc(row.hits), WIDTHS["hits"]),
+            (esc(row.hits), WIDTHS["cell hits"]),
+            (esc(row.total_hits), WIDTHS["total hits"]),
             (errors, WIDTHS["errors"]),
             (conflict_badge(row.conflict), WIDTHS["conflict"]),
         ]
     )
 
 
+# "hits" alone read as one number; a re-run cell restarts its own count.
+HEADER_TITLES = {
+    "cell hits": "requests answered since the cell that defines the route last ran",
+    "total hits": "requests answered over every definition of this path",
+}
+
+
 def header_cells() -> str:
-    return columns([(name, width) for name, width in WIDTHS.items()], header=True)
+    return columns(
+        [
+            (
+                f'<span title="{HEADER_TITLES[name]}">{name}</span>'
+                if name in HEADER_TITLES
+                else name,
+                width,
+            )
+            for name, width in WIDTHS.items()
+        ],
+        header=True,
+    )
 
 
 class RoutesPanel(Panel):
@@ -87,11 +114,14 @@ class RoutesPanel(Panel):
         self.link = link
         self.remove = remove
         self.try_route = try_route
-        self.header = widgets.HTML(header_cells(), layout=widgets.Layout(margin="0 0 0 0"))
+        self.header = widgets.HTML(header_cells(), layout=widgets.Layout(margin=f"0 0 0 {LEAD}px"))
         self.empty = widgets.HTML("No routes yet: define one in a <code>%%route</code> cell.")
         self.pool = RowPool(ACTIONS, capture(self._act), css_class="nr-route-row")
         self.proxy = widgets.HTML("")
-        self.widget = widgets.VBox([self.proxy, self.header, self.empty, self.pool.box])
+        self.widget = widgets.VBox(
+            [self.proxy, self.header, self.empty, self.pool.box],
+            layout=widgets.Layout(overflow="auto"),
+        )
         self.widget.add_class("nr-routes")
         state.observe(self.draw, names=("routes",))
         self.draw()

@@ -48,13 +48,21 @@ class RowView:
 class Row:
     def __init__(self, actions: Sequence[Action], on_click: Callable[[Row, str], None]) -> None:
         self.key: Hashable = None
-        self.cells = widgets.HTML(layout=widgets.Layout(flex="1 1 auto"))
+        # Cells and buttons keep their width (a narrow panel scrolls instead of squeezing
+        # the buttons to "t..." and "r...").
+        self.cells = widgets.HTML(layout=widgets.Layout(flex="0 0 auto"))
         self.buttons: dict[str, widgets.Button] = {}
         for action in actions:
             button = widgets.Button(
                 description=action.label,
                 tooltip=action.tooltip,
-                layout=widgets.Layout(width=action.width, height="24px", margin="0 2px"),
+                layout=widgets.Layout(
+                    width=action.width,
+                    min_width=action.width,
+                    height="24px",
+                    margin="0 2px",
+                    flex="0 0 auto",
+                ),
             )
             button.add_class(f"nr-{action.name}")
             button.on_click(lambda _b, name=action.name: on_click(self, name))
@@ -62,7 +70,8 @@ class Row:
         leading = [self.buttons[a.name] for a in actions if a.first]
         trailing = [self.buttons[a.name] for a in actions if not a.first]
         line = widgets.HBox(
-            [*leading, self.cells, *trailing], layout=widgets.Layout(align_items="center")
+            [*leading, self.cells, *trailing],
+            layout=widgets.Layout(align_items="center", min_width="max-content"),
         )
         self.detail = widgets.HTML(layout=widgets.Layout(display="none", margin="0 0 6px 34px"))
         self.box = widgets.VBox([line, self.detail])

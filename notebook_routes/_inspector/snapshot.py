@@ -11,8 +11,8 @@ carries this picture of the moment it was drawn (the live widget wins where widg
 >>> changed = state.refresh()
 >>> print(snapshot_text(state))
 notebook-routes inspector: 1 route, 0 conflicts, 0 requests logged, 0 cache entries
-pattern     methods  rendering  revalidate  cell  hits  errors  conflict
-/api/hello  GET      ƒ dynamic  —                 0     0
+pattern     methods  rendering  revalidate  cell  cell hits  total hits  errors  conflict
+/api/hello  GET      ƒ dynamic  —                 0          0           0
 """
 
 from __future__ import annotations
@@ -66,8 +66,8 @@ def snapshot_text(state: InspectorState) -> str:
     if state.routes:
         lines.append(
             _text_table(
-                ["pattern", "methods", "rendering", "revalidate", "cell", "hits", "errors"]
-                + ["conflict"],
+                ["pattern", "methods", "rendering", "revalidate", "cell", "cell hits"]
+                + ["total hits", "errors", "conflict"],
                 [
                     [
                         r.pattern,
@@ -76,6 +76,7 @@ def snapshot_text(state: InspectorState) -> str:
                         revalidate_text(r.revalidate),
                         r.cell or "",
                         str(r.hits),
+                        str(r.total_hits),
                         str(r.errors),
                         r.conflict or "",
                     ]
@@ -92,11 +93,12 @@ def _table(header: Sequence[str], rows: list[list[str]]) -> str:
     th = "".join(
         f'<th style="text-align:left;padding:2px 10px 2px 0">{esc(h)}</th>' for h in header
     )
-    body = "".join(
-        "<tr>" + "".join(f'<td style="padding:2px 10px 2px 0">{c}</td>' for c in row) + "</tr>"
-        for row in rows
+    # text-align and margin set here: JupyterLab's table CSS right-aligns and centres.
+    td = '<td style="text-align:left;padding:2px 10px 2px 0">'
+    body = "".join("<tr>" + "".join(f"{td}{c}</td>" for c in row) + "</tr>" for row in rows)
+    return (
+        f'<table style="{MONO};border-collapse:collapse;margin-left:0"><tr>{th}</tr>{body}</table>'
     )
-    return f'<table style="{MONO};border-collapse:collapse"><tr>{th}</tr>{body}</table>'
 
 
 def snapshot_html(
@@ -127,11 +129,13 @@ def _routes_html(state: InspectorState, link: Callable[[RouteRow], str | None]) 
                 esc(revalidate_text(r.revalidate)),
                 esc(r.cell or ""),
                 str(r.hits),
+                str(r.total_hits),
                 str(r.errors),
                 esc(r.conflict or ""),
             ]
         )
-    header = ["pattern", "methods", "rendering", "revalidate", "cell", "hits", "errors"]
+    header = ["pattern", "methods", "rendering", "revalidate", "cell", "cell hits", "total hits"]
+    header.append("errors")
     table = _table([*header, "conflict"], rows) if rows else "<p>No routes.</p>"
     return "<h4>Routes</h4>" + table
 

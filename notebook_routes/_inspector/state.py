@@ -65,6 +65,7 @@ class RouteRow:
     conflict: Literal["error", "info"] | None
     url_path: str
     params: tuple[str, ...]
+    total_hits: int = 0  # over every definition of the path; `hits` since the last one
 
     @classmethod
     def of(cls, route: Route, conflict: Literal["error", "info"] | None) -> RouteRow:
@@ -81,6 +82,7 @@ class RouteRow:
             conflict=conflict,
             url_path=route.pattern.url_path,
             params=tuple(route.pattern.param_names),
+            total_hits=route.total_hits,
         )
 
 

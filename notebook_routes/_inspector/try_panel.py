@@ -17,7 +17,8 @@ the answer is drawn on the kernel's loop like every other update.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Mapping
+import time
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
@@ -27,6 +28,7 @@ from notebook_routes._client import ClientResponse, send
 from notebook_routes._inspector.format import ERROR_RED, MUTED, esc, headers_table, pre, status_html
 from notebook_routes._inspector.state import InspectorState, RouteRow
 from notebook_routes._route import METHODS
+from notebook_routes._runtime import explain
 
 if TYPE_CHECKING:
     from notebook_routes._server import Server
@@ -74,12 +76,74 @@ def response_html(response: ClientResponse) -> str:
     body = response.pretty_body()
     if len(body) > MAX_BODY_SHOWN:
         body = body[:MAX_BODY_SHOWN] + f"\n… ({len(response.content)} bytes in all)"
+    why = ""
+    if response.error:
+        why = (
+            f'<div class="nr-try-error"><b>Error</b> <span style="color:{MUTED}">(from the '
+            f"server's log: Next.js sends this 500 with an empty body)</span>"
+            f"{pre(response.error + chr(10) + (response.traceback or ''), colour=ERROR_RED)}"
+            f"</div>"
+        )
     return (
         f'<div class="nr-try-response">{status_html(response.status)} {esc(response.reason)}'
         f" · {response.elapsed_ms:.1f} ms · <code>{esc(response.method)} {esc(response.url)}"
         f"</code><br><b>Headers</b>{headers_table(response.headers.raw_items())}"
-        f"<b>Body</b>{pre(body) if body else f'<div style=color:{MUTED}>(empty)</div>'}</div>"
+        f"<b>Body</b>{pre(body) if body else f'<div style=color:{MUTED}>(empty)</div>'}"
+        f"{why}</div>"
     )
+
+
+def unfilled_params(path: str) -> list[str]:
+    """The parameters still written as ``[name]`` in a path (`fill_path` leaves an empty
+    field that way): sent as they are, they would reach the route as a literal value.
+
+    >>> unfilled_params("/users/[id]/posts/[...slug]?q=[x]"), unfilled_params("/users/1")
+    (['id', 'slug'], [])
+    """
+    return [
+        word.strip("[]").removeprefix("...")
+        for word in path.partition("?")[0].split("/")
+        if len(word) > 2 and word.startswith("[") and word.endswith("]")
+    ]
+
+
+def route_for(path: str, rows: Sequence[RouteRow]) -> RouteRow | None:
+    """The route a typed path belongs to: the pattern it fills in, a static one first.
+
+    >>> rows = [RouteRow("/u/[id]", "route", ("GET",), "dynamic", "", None, None, 0, 0, None,
+    ...                  "/u/[id]", ("id",)),
+    ...         RouteRow("/u/me", "route", ("GET",), "dynamic", "", None, None, 0, 0, None,
+    ...                  "/u/me", ())]
+    >>> route_for("/u/7", rows).pattern, route_for("/u/me?x=1", rows).pattern
+    ('/u/[id]', '/u/me')
+    >>> route_for("/v", rows) is None
+    True
+    """
+    words = [w for w in path.partition("?")[0].strip("/").split("/") if w]
+    best: tuple[int, RouteRow] | None = None
+    for row in rows:
+        rank = _fills(row.url_path, words)
+        if rank is not None and (best is None or rank < best[0]):
+            best = (rank, row)
+    return best[1] if best else None
+
+
+def _fills(url_path: str, words: list[str]) -> int | None:
+    """How generally `url_path` matches `words` (0 = static only), or None."""
+    segments = [s for s in url_path.strip("/").split("/") if s]
+    rank = 0
+    for index, segment in enumerate(segments):
+        if segment.startswith("[[..."):
+            return rank + 3
+        if segment.startswith("[..."):
+            return rank + 2 if len(words) > index else None
+        if index >= len(words):
+            return None
+        if segment.startswith("["):
+            rank += 1
+        elif segment != words[index]:
+            return None
+    return rank if len(words) == len(segments) else None
 
 
 def error_html(message: str) -> str:
@@ -120,6 +184,7 @@ class TryPanel:
         self.result = widgets.HTML()
         self.result.add_class("nr-try-result")
         self.route.observe(capture(self._route_chosen), names="value")
+        self.path.observe(capture(self._path_typed), names="value")
         self.send_button.on_click(capture(lambda _b: self.send()))
         self.widget = widgets.VBox(
             [
@@ -134,6 +199,8 @@ class TryPanel:
         )
         self.widget.add_class("nr-try")
         self._fields: dict[str, widgets.Text] = {}
+        self._filling = False  # the path is being written from the param fields
+        self._following = False  # the route is being chosen from a typed path
         self._capture = capture
         state.observe(self._routes_changed, names=("routes",))
 
@@ -157,6 +224,12 @@ class TryPanel:
         return next((r for r in self.state.routes if r.pattern == self.route.value), None)
 
     def _route_chosen(self, _change: object = None) -> None:
+        if self._following:  # the path was typed: keep it, only the fields go
+            for field in self._fields.values():
+                field.close()
+            self._fields = {}
+            self.params.children = ()
+            return
         row = self._row()
         for field in self._fields.values():
             field.close()
@@ -182,7 +255,24 @@ class TryPanel:
         row = self._row()
         if row is not None:
             values = {name: field.value for name, field in self._fields.items()}
-            self.path.value = fill_path(row.url_path, values)
+            self._filling = True
+            try:
+                self.path.value = fill_path(row.url_path, values)
+            finally:
+                self._filling = False
+
+    def _path_typed(self, _change: object = None) -> None:
+        """A path typed by hand selects the route it belongs to (or "type a path")."""
+        if self._filling:
+            return
+        row = route_for(self.path.value, self.state.routes)
+        chosen = row.pattern if row is not None else CUSTOM
+        if chosen != self.route.value:
+            self._following = True
+            try:
+                self.route.value = chosen
+            finally:
+                self._following = False
 
     def send(self) -> None:
         """Send the request on a thread; the answer is drawn on the kernel's loop."""
@@ -193,6 +283,14 @@ class TryPanel:
         path = self.path.value.strip() or "/"
         if not path.startswith("/"):
             path = "/" + path
+        row = self._row()
+        missing = unfilled_params(path) if row is not None and row.params else []
+        if row is not None and missing:
+            self.result.value = error_html(
+                f"Fill in {', '.join(missing)} first: {row.pattern} needs a value for each "
+                f"[param], or the path goes out as {path} and the handler gets the brackets."
+            )
+            return
         try:
             headers = parse_headers(self.headers.value)
         except ValueError as exc:
@@ -206,7 +304,9 @@ class TryPanel:
 
         def work() -> None:
             try:
+                since = time.time()
                 response = send(srv.url, method, path, headers=headers, body=body, token=srv.token)
+                explain(response, srv.app, method, path, since=since)
                 shown = response_html(response)
             except Exception as exc:  # the server may be gone: say so in the panel
                 shown = error_html(f"{method} {path} failed: {type(exc).__name__}: {exc}")
@@ -239,4 +339,11 @@ class TryPanel:
             w.close()
 
 
-__all__ = ["TryPanel", "fill_path", "parse_headers", "response_html"]
+__all__ = [
+    "TryPanel",
+    "fill_path",
+    "parse_headers",
+    "response_html",
+    "route_for",
+    "unfilled_params",
+]

@@ -114,7 +114,7 @@ def test_the_dataframes(kernel):
     )
     assert out.stdout.splitlines() == [
         "['pattern', 'methods', 'rendering', 'revalidate', 'dynamic', 'params', 'cell', "
-        "'hits', 'errors', 'conflict']",
+        "'hits', 'total_hits', 'errors', 'conflict']",
         "['time', 'method', 'path', 'route', 'params', 'status', 'duration_ms', 'cache', 'error']",
         "['path', 'route', 'state', 'age_s', 'revalidate', 'hits', 'tags', 'size_bytes']",
         "['level', 'message', 'routes']",

@@ -93,8 +93,8 @@ def test_requests_appear_newest_first_with_status_params_and_an_expandable_trace
     inspector.refresh()
     rows = request_rows(inspector)
     assert [">/boom<" in r for r in rows] == [True, False]
-    assert "slug=a" in rows[1] and '#1a7f37">200<' in rows[1]
-    assert '#cf222e">500<' in rows[0]
+    assert "slug=a" in rows[1] and '#1a7f37)">200<' in rows[1]
+    assert '#cf222e)">500<' in rows[0]
     assert details(inspector) == []
     table = inspector.requests_panel.table
     table.buttons[0].click()
@@ -235,7 +235,7 @@ def test_try_it_fills_params_and_shows_the_answer(served):
     panel._fields["slug"].value = "a b"
     assert panel.path.value == "/items/a%20b"
     panel.send_button.click()
-    assert '#1a7f37">200<' in panel.result.value
+    assert '#1a7f37)">200<' in panel.result.value
     assert '{\n  "item": "a b"\n}' in text(panel.result.value)  # pretty JSON
     assert "application/json" in panel.result.value
 
