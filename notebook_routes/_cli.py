@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import argparse
+import os
 import secrets
 import sys
 import threading
 from collections.abc import Sequence
 
+from notebook_routes._app import App
 from notebook_routes._loader import load_app_folder
 from notebook_routes._server import DEFAULT_WORKERS, Server, is_loopback
 from notebook_routes._summary import describe
+from notebook_routes.cache._handler import ENV_VAR, cache_url_from_env
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -44,6 +47,7 @@ def _parser() -> argparse.ArgumentParser:
         metavar="NAME",
         help="on a loopback bind, also answer this Host name (repeatable; '*' for any)",
     )
+    _cache_arguments(serve)
     serve.add_argument(
         "--strict",
         action="store_true",
@@ -60,6 +64,7 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("notebook", metavar="NOTEBOOK", help="the .ipynb file")
     run.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     run.add_argument("--port", type=int, default=3000, help="port (default 3000; 0 = any free)")
+    _cache_arguments(run, prefix=False)
     run.add_argument(
         "--timeout",
         type=float,
@@ -82,8 +87,54 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _cache_arguments(parser: argparse.ArgumentParser, *, prefix: bool = True) -> None:
+    parser.add_argument(
+        "--cache",
+        default=None,
+        metavar="URL",
+        help=f"the cache every process shares, e.g. redis://127.0.0.1:6379/0 (default: "
+        f"${ENV_VAR}, else memory:// in each process)",
+    )
+    if prefix:
+        parser.add_argument(
+            "--cache-prefix",
+            default=None,
+            metavar="PREFIX",
+            help="key prefix in a shared cache, so several apps can share one Redis "
+            "(default notebook-routes:default:)",
+        )
+        parser.add_argument(
+            "--cache-max-memory-size",
+            type=int,
+            default=None,
+            metavar="BYTES",
+            help="bytes of cache kept in each process, least recently used evicted "
+            "(default 52428800 = 50 MB, as Next.js's cacheMaxMemorySize)",
+        )
+
+
+def _app_for(args: argparse.Namespace) -> App | None:
+    """The empty app to load into, with the cache `--cache` or the environment names."""
+    url = args.cache or cache_url_from_env()
+    try:
+        return App(
+            cache_handler=url,
+            cache_prefix=args.cache_prefix,
+            cache_max_memory_size=args.cache_max_memory_size,
+        )
+    except (ValueError, ImportError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return None
+
+
 def _serve(args: argparse.Namespace) -> int:
-    app, problems = load_app_folder(args.folder)
+    app = _app_for(args)
+    if app is None:
+        return 2
+    store = app.cache
+    if getattr(store, "shared", False):
+        print(f"notebook-routes: cache shared through {store!r}", flush=True)
+    app, problems = load_app_folder(args.folder, app)
     for problem in problems:
         print(f"error: {problem}", file=sys.stderr)
     origins = {route.source: route.origin for route in app.routes}
@@ -144,6 +195,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "run":
         from notebook_routes._run import run_notebook
 
+        if args.cache:  # the kernel's %load_ext reads it: its app shares that cache
+            os.environ[ENV_VAR] = args.cache
         return run_notebook(args.notebook, host=args.host, port=args.port, timeout=args.timeout)
     if args.command == "export":
         from notebook_routes._export import export_command

@@ -25,6 +25,8 @@ from notebook_routes._log import LogEntry
 from notebook_routes._rendering import NOT_FOUND_TEXT
 from notebook_routes._route import Route
 from notebook_routes.cache._data import using_store
+from notebook_routes.cache._invalidate import collecting_invalidations, flush
+from notebook_routes.cache._store import CacheUnavailable
 from notebook_routes.routing import normalize_request_path
 from notebook_routes.web._request import NextRequest
 from notebook_routes.web._response import Response, encode_chunk
@@ -39,8 +41,16 @@ async def dispatch(app: App, request: NextRequest) -> Response:
     started = time.perf_counter()
     outcome = Outcome()
     try:
-        with using_store(app.cache):  # fetch() and cached() in handlers use this app's cache
+        # fetch() and cached() in handlers use this app's cache; revalidate_path/_tag in an
+        # async handler are recorded in a shared cache before the response goes out.
+        with using_store(app.cache), collecting_invalidations(app.cache) as invalidations:
             response = await _respond(app, request, outcome)
+        if invalidations.items:
+            try:
+                await flush(invalidations)
+            except CacheUnavailable as exc:  # never pretend the others were told
+                response = Response(status=500)
+                outcome.error = f"CacheUnavailable: {exc}"
     except Exception as exc:  # a bug of ours: still answer, and say so in the log
         response = Response(status=500)
         outcome.error = f"notebook-routes failed to answer: {type(exc).__name__}: {exc}"

@@ -212,6 +212,7 @@ def _unquote(data: str) -> str:
 
 
 def load(ipython: Any) -> None:
+    runtime.configure_from_env()  # NOTEBOOK_ROUTES_CACHE: share a cache with a `serve`
     ipython.register_magics(RouteMagics)
 
 

@@ -40,6 +40,7 @@ PUBLIC = {
         "UploadedFile",
         "cache_table",
         "cached",
+        "configure",
         "conflicts",
         "conflicts_table",
         "cookies",
