@@ -9,6 +9,8 @@ against a Redis that already holds an entry answers that same body.
 from __future__ import annotations
 
 import json
+import os
+import socket
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -165,3 +167,40 @@ def test_serve_workers_4_share_one_cache(shared):
         assert until(lambda: len(renders(shared.log, "data")) == before + 1)
         time.sleep(0.5)
         assert len(renders(shared.log, "data")) == before + 1
+
+
+def test_a_kernel_and_a_serve_share_one_cache(shared):
+    """The notebook's app, configured from NOTEBOOK_ROUTES_CACHE, and a running serve."""
+    from tests.cache.serving import ROUTES
+    from tests.kernel import Kernel
+
+    with shared.serve() as served:
+        from_serve = served.get("/data")
+        assert body(from_serve)["value"] == "v1"
+        kernel = Kernel(env={**os.environ, **shared.env})
+        try:
+            kernel.ok("%load_ext notebook_routes")
+            kernel.ok(
+                f"import notebook_routes\nnotebook_routes.configure(cache_prefix={shared.prefix!r})"
+            )
+            kernel.ok(f"%%route /data\n{ROUTES['data']}")
+            # The kernel's own start-up render kept the serve's fresh entry.
+            in_kernel = kernel.http("GET", "/data")
+            assert in_kernel.headers.get("x-nextjs-cache") == "HIT"
+            assert in_kernel.text == from_serve.text
+            table = kernel.value(
+                "[(r.path, r.origin) for r in notebook_routes.cache_table().itertuples()"
+                " if r.path == '/data']"
+            )
+            assert table == [("/data", f"{socket.gethostname()}:{served.process.pid}")]
+
+            # A revalidation in a cell is seen by the serve, and one in the serve by the kernel.
+            shared.value.write_text("from the kernel")
+            kernel.ok("notebook_routes.revalidate_path('/data')")
+            assert until(lambda: body(served.get("/data"))["value"] == "from the kernel")
+            assert body(kernel.http("GET", "/data"))["value"] == "from the kernel"
+            shared.value.write_text("from the serve")
+            assert served.post("/revalidate").status == 200
+            assert until(lambda: body(kernel.http("GET", "/data"))["value"] == "from the serve")
+        finally:
+            kernel.shutdown()
