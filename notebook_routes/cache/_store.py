@@ -169,7 +169,8 @@ class MemoryCache:
         )
         self.evictions = 0
         self._bytes = 0
-        self._entries: OrderedDict[str, CacheEntry] = OrderedDict()
+        self._entries: dict[str, CacheEntry] = {}  # in first-stored order: how tables list them
+        self._recency: OrderedDict[str, None] = OrderedDict()  # least recently used first
         self._lock = threading.Lock()
         self._listeners: list[Callable[[], None]] = []
         self._locks: dict[str, tuple[str, float]] = {}  # name -> (token, deadline)
@@ -180,7 +181,7 @@ class MemoryCache:
             if entry is None:
                 return None
             entry.hits += 1
-            self._entries.move_to_end(key)  # recently used: evicted last
+            self._recency.move_to_end(key)  # recently used: evicted last
             return entry
 
     def __contains__(self, key: str) -> bool:
@@ -209,17 +210,21 @@ class MemoryCache:
         if not entry.origin:
             entry.origin = process_origin()
         with self._lock:
-            if entry.key in self._entries:
-                self._pop(entry.key)
+            old = self._entries.get(entry.key)
+            if old is not None:
+                self._bytes -= old.memory_bytes
             self._entries[entry.key] = entry
+            self._recency[entry.key] = None
+            self._recency.move_to_end(entry.key)
             self._bytes += entry.memory_bytes
             while self._entries and self._bytes > self.max_bytes:
-                self._pop(next(iter(self._entries)))  # the least recently used
+                self._pop(next(iter(self._recency)))  # the least recently used
                 self.evictions += 1
         self._changed()
 
     def _pop(self, key: str) -> CacheEntry:
         entry = self._entries.pop(key)
+        del self._recency[key]
         self._bytes -= entry.memory_bytes
         return entry
 
@@ -340,6 +345,7 @@ class MemoryCache:
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()
+            self._recency.clear()
             self._bytes = 0
         self._changed()
 
