@@ -79,6 +79,8 @@ def test_redis_killed_and_restarted_under_load_fails_no_request(tmp_path, own_re
             time.sleep(2.0)
             own_redis.resume()
             time.sleep(3.0)
+        print(f"\nRedis killed 3 s, restarted, paused 2 s: {load.count} requests, "
+              f"{len(load.failures)} failed, slowest {load.slowest * 1000:.0f} ms")  # fmt: skip
         assert load.failures == []
         assert load.count > 50
         assert load.slowest < HANG_S
