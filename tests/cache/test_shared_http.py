@@ -204,3 +204,29 @@ def test_a_kernel_and_a_serve_share_one_cache(shared):
             assert until(lambda: body(kernel.http("GET", "/data"))["value"] == "from the serve")
         finally:
             kernel.shutdown()
+
+
+def test_notebook_routes_run_cache_shares_the_kernels_cache_with_a_serve(
+    shared, tmp_path, monkeypatch
+):
+    """``run --cache URL``: the headless kernel's app and a `serve` answer one body."""
+    from tests.cache.serving import ROUTES
+    from tests.test_run import running, write_notebook
+
+    notebook = write_notebook(
+        tmp_path / "shared.ipynb",
+        "%load_ext notebook_routes",
+        f"import notebook_routes\nnotebook_routes.configure(cache_prefix={shared.prefix!r})",
+        f"%%route /data\n{ROUTES['data']}",
+    )
+    for name in ("RENDER_LOG", "VALUE_FILE"):  # the kernel's handler reads them
+        monkeypatch.setenv(name, shared.env[name])
+    monkeypatch.delenv("NOTEBOOK_ROUTES_CACHE", raising=False)  # --cache alone sets it
+    with running(notebook, tmp_path, "--cache", shared.url) as run:
+        from_run = run.request("GET", "/data")
+        assert from_run.headers.get("x-nextjs-cache") == "HIT"
+        with shared.serve() as served:
+            from_serve = served.get("/data")
+        assert from_serve.headers.get("x-nextjs-cache") == "HIT"
+        assert from_serve.text == from_run.text  # the serve kept the kernel's prerender
+        assert body(from_serve)["pid"] != served.process.pid
