@@ -23,8 +23,13 @@ Architecture, bottom up: a module imports only modules listed before it (imports
     web/_request.py        Request and NextRequest (body readers, NextURL)
     web/_response.py       Response and NextResponse, coerce_response
     web/_context.py        cookies(), headers(), redirect(), connection(), draft_mode() ...
+    cache/_tags.py         tag invalidation times; implicit path and route tags
     cache/_store.py        CacheEntry, the CacheStore interface, MemoryCache, the Clock protocol
+    cache/_local.py        the bounded local tier of a shared store
+    cache/_redis.py        RedisCache: one cache for every process and host
+    cache/_handler.py      cache_handler(url): the store a URL names
     cache/_data.py         cached() and the current store of a request
+    cache/_invalidate.py   revalidate_path/_tag on a store: at once, or queued in a request
     _config.py             segment config (dynamic, revalidate, max_duration ...)
     web/_after.py          after(): callbacks run once the response is sent (AfterTasks)
     _extras.py             optional packages: require() names the extra that installs one
@@ -64,6 +69,7 @@ from notebook_routes._handlers import Params, RouteContext
 from notebook_routes._openapi import Body, Query
 from notebook_routes._route import Route
 from notebook_routes._runtime import (
+    configure,
     default_app,
     remove,
     request,
@@ -214,6 +220,7 @@ __all__ = [
     "after",
     "cache_table",
     "cached",
+    "configure",
     "conflicts",
     "conflicts_table",
     "connection",

@@ -21,10 +21,20 @@ server bound (the server tells the app), else ``http://localhost``:
 
 >>> App().origin, App(public_origin="https://notes.example/").origin
 ('http://localhost', 'https://notes.example')
+
+Its cache is in memory (bounded like Next.js's ``cacheMaxMemorySize``), or shared by
+every process and host through Redis, as Next.js's ``cacheHandler``:
+
+>>> App(cache_max_memory_size=10 * 2**20).cache.max_bytes
+10485760
+>>> App(cache_handler="memory://").cache
+MemoryCache(entries=0)
+>>> App(cache_handler="redis://127.0.0.1:6379/0")  # doctest: +SKIP
 """
 
 from __future__ import annotations
 
+import logging
 import secrets
 from collections.abc import Mapping
 from typing import Any
@@ -41,16 +51,23 @@ from notebook_routes._route import (
     is_static_candidate,
     route_from_namespace,
 )
-from notebook_routes.cache._store import CacheEntry, CacheStore, Clock, MemoryCache
+from notebook_routes.cache._handler import cache_handler as make_store
+from notebook_routes.cache._invalidate import (
+    invalidate,
+    invalidate_path,
+    invalidate_route,
+)
+from notebook_routes.cache._store import CacheEntry, CacheStore, CacheUnavailable, Clock
 from notebook_routes.routing import (
     Conflict,
     Match,
     RouteError,
     RouteTable,
-    normalize_request_path,
     parse_pattern,
 )
 from notebook_routes.web._after import AfterTasks
+
+log = logging.getLogger("notebook_routes.cache")
 
 
 class App:
@@ -60,15 +77,30 @@ class App:
         self,
         *,
         log_size: int = DEFAULT_LOG_SIZE,
-        cache: CacheStore | None = None,
+        cache_handler: CacheStore | str | None = None,
+        cache: CacheStore | str | None = None,
+        cache_prefix: str | None = None,
+        cache_max_memory_size: int | None = None,
         clock: Clock | None = None,
         public_origin: str | None = None,
     ) -> None:
+        """`cache_handler` (or `cache`): a store, or a URL such as ``redis://HOST:PORT/DB``
+        (every process using the same URL and `cache_prefix` shares one cache); the
+        default keeps the cache in this process, at most `cache_max_memory_size` bytes.
+        """
+        if cache_handler is not None and cache is not None:
+            raise TypeError("give cache_handler= or cache=, not both (they are the same)")
         self._public_origin = check_origin(public_origin)
         self.served_at: str | None = None  # the bound address, set by the server that runs
         self._table: RouteTable[Route] = RouteTable()
         self.log = RequestLog(log_size)
-        self.cache: CacheStore = cache if cache is not None else MemoryCache(clock)
+        self.cache: CacheStore = make_store(
+            cache_handler if cache_handler is not None else cache,
+            prefix=cache_prefix,
+            clock=clock,
+            max_memory_bytes=cache_max_memory_size,
+            from_env=False,
+        )
         self.route_cache = RouteCache(self)
         self.proxy: Proxy | None = None
         self.after_tasks = AfterTasks()  # after() callbacks still running
@@ -149,34 +181,57 @@ class App:
         entries: list[CacheEntry] = []
         if is_static_candidate(route):
             entries = await self.route_cache.prerender(route, progress)
-        self._install(route, entries)
+        replaced = self._install(route, [])
+        for entry in entries:
+            if replaced:
+                await self.cache.aset(entry)  # the old handler's answers must not stay
+            else:
+                # A second `serve` on a shared cache keeps the fresh entry it finds there,
+                # so every process answers the same body (Next.js: one build, one cache).
+                await self.cache.aadd(entry)
         return route
 
-    def _install(self, route: Route, entries: list[CacheEntry]) -> None:
-        old = self.get(route.source, kind=route.kind)
+    def _install(self, route: Route, entries: list[CacheEntry]) -> bool:
+        """Put `route` in the table; True when it replaced one (whose answers are dropped)."""
+        old = self._table.get(route.source, kind=route.kind)
+        replaced = old is not None
         if old is not None:  # a re-run cell: its hits start again, the path's total goes on
             route.earlier_hits = old.total_hits
         self._table.add(route.pattern, route, kind=route.kind)
-        self._purge(route.source)  # the old handler's answers must not outlive it
+        if replaced:
+            self._purge(route.source)  # the old handler's answers must not outlive it
         for entry in entries:
             self.cache.set(entry)
+        return replaced
 
     def _purge(self, source: str) -> None:
-        keys = [e.key for e in self.cache.entries() if e.kind == "route" and e.route == source]
-        for key in keys:
-            self.cache.delete(key)
+        """Invalidate every answer of route `source`, in every process sharing the cache."""
+        try:
+            invalidate_route(self.cache, source)
+        except CacheUnavailable as exc:  # registering a cell must not fail on Redis
+            log.warning("%s; answers of %s cached elsewhere may stay until they expire", exc,
+                        source)  # fmt: skip
+            for entry in self.cache.entries():
+                if entry.kind == "route" and entry.route == source:
+                    self.cache.delete(entry.key)
 
     def revalidate_path(self, path: str) -> bool:
-        """Drop the cached answer for `path` (a URL path such as ``/items/a``)."""
-        if not isinstance(path, str) or not path.startswith("/"):
-            raise ValueError(f"path must be a URL path starting with '/', not {path!r}")
-        return self.cache.delete(normalize_request_path(path.split("?", 1)[0]))
+        """Invalidate the cached answer for `path` (a URL path such as ``/items/a``).
+
+        Every process sharing the cache renders it anew on its next request. Returns
+        whether this process held an answer for it. A shared cache that cannot record
+        it raises `CacheUnavailable` (in an ``async def`` handler: the request gets a 500).
+        """
+        return invalidate_path(self.cache, path)
 
     def revalidate_tag(self, tag: str) -> list[str]:
-        """Drop every cached route answer and data entry tagged `tag`; returns their keys."""
+        """Invalidate every cached route answer and data entry tagged `tag`.
+
+        Returns the keys this process held; other processes sharing the cache drop theirs.
+        """
         if not isinstance(tag, str) or not tag:
             raise TypeError(f"tag must be a non-empty str, not {tag!r}")
-        return self.cache.delete_tag(tag)
+        return invalidate(self.cache, [tag])
 
     def _build(
         self, path: str, namespace: Mapping[str, Any], kind: Kind, origin: str | None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import secrets
 import signal
 import sys
@@ -14,6 +15,7 @@ from notebook_routes._cli_devloop import DEVLOOP_COMMANDS, _openapi_commands
 from notebook_routes._loader import load_app_folder
 from notebook_routes._server import DEFAULT_WORKERS, Server, is_loopback, origin_of
 from notebook_routes._summary import describe
+from notebook_routes.cache._handler import ENV_VAR, cache_url_from_env
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -54,6 +56,7 @@ def _parser() -> argparse.ArgumentParser:
         metavar="NAME",
         help="on a loopback bind, also answer this Host name (repeatable; '*' for any)",
     )
+    _cache_arguments(serve)
     serve.add_argument(
         "--no-compress",
         dest="compress",
@@ -81,6 +84,7 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("notebook", metavar="NOTEBOOK", help="the .ipynb file")
     run.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     run.add_argument("--port", type=int, default=3000, help="port (default 3000; 0 = any free)")
+    _cache_arguments(run, prefix=False)
     run.add_argument(
         "--timeout",
         type=float,
@@ -104,6 +108,47 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _cache_arguments(parser: argparse.ArgumentParser, *, prefix: bool = True) -> None:
+    parser.add_argument(
+        "--cache",
+        default=None,
+        metavar="URL",
+        help=f"the cache every process shares, e.g. redis://127.0.0.1:6379/0 (default: "
+        f"${ENV_VAR}, else memory:// in each process)",
+    )
+    if prefix:
+        parser.add_argument(
+            "--cache-prefix",
+            default=None,
+            metavar="PREFIX",
+            help="key prefix in a shared cache, so several apps can share one Redis "
+            "(default notebook-routes:default:)",
+        )
+        parser.add_argument(
+            "--cache-max-memory-size",
+            type=int,
+            default=None,
+            metavar="BYTES",
+            help="bytes of cache kept in each process, least recently used evicted "
+            "(default 52428800 = 50 MB, as Next.js's cacheMaxMemorySize)",
+        )
+
+
+def _app_for(args: argparse.Namespace) -> App | None:
+    """The empty app to load into, with the cache `--cache` or the environment names."""
+    url = args.cache or cache_url_from_env()
+    try:
+        return App(
+            cache_handler=url,
+            cache_prefix=args.cache_prefix,
+            cache_max_memory_size=args.cache_max_memory_size,
+            public_origin=args.public_origin,
+        )
+    except (ValueError, ImportError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return None
+
+
 def _serve(args: argparse.Namespace) -> int:
     if args.workers < 1:
         print("error: --workers must be at least 1", file=sys.stderr)
@@ -111,11 +156,19 @@ def _serve(args: argparse.Namespace) -> int:
     if args.threads < 1:
         print("error: --threads must be at least 1", file=sys.stderr)
         return 2
-    try:
-        app = App(public_origin=args.public_origin)
-    except ValueError as exc:
-        print(f"error: --public-origin: {exc}", file=sys.stderr)
+    if args.debug and not is_loopback(args.host):
+        print(
+            f"error: --debug shows tracebacks to clients, so it needs a loopback --host "
+            f"such as 127.0.0.1, not {args.host}",
+            file=sys.stderr,
+        )
         return 2
+    app = _app_for(args)
+    if app is None:
+        return 2
+    store = app.cache
+    if getattr(store, "shared", False):
+        print(f"notebook-routes: cache shared through {store!r}", flush=True)
     from tornado.netutil import bind_sockets
 
     # Bind before loading: prerenders then see the address the server will have (and with
@@ -135,13 +188,6 @@ def _serve(args: argparse.Namespace) -> int:
         for sock in sockets:
             sock.close()
         return 1
-    if args.debug and not is_loopback(args.host):
-        print(
-            f"error: --debug shows tracebacks to clients, so it needs a loopback --host "
-            f"such as 127.0.0.1, not {args.host}",
-            file=sys.stderr,
-        )
-        return 2
     token = args.token
     if token is None and not is_loopback(args.host):
         # One token for every process (generated before forking), shown once, on stderr:
@@ -191,6 +237,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "run":
         from notebook_routes._run import run_notebook
 
+        if args.cache:  # the kernel's %load_ext reads it: its app shares that cache
+            os.environ[ENV_VAR] = args.cache
         return run_notebook(args.notebook, host=args.host, port=args.port, timeout=args.timeout)
     if args.command == "export":
         from notebook_routes._export import export_command

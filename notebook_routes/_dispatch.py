@@ -41,6 +41,8 @@ from notebook_routes._proxy import (
 from notebook_routes._route import Route
 from notebook_routes._tracebacks import user_traceback
 from notebook_routes.cache._data import using_store
+from notebook_routes.cache._invalidate import collecting_invalidations, flush
+from notebook_routes.cache._store import CacheUnavailable
 from notebook_routes.routing import normalize_request_path
 from notebook_routes.web._context import PRERENDER_BYPASS, PREVIEW_DATA, NavigationSignal
 from notebook_routes.web._headers import Headers
@@ -69,9 +71,18 @@ async def dispatch(app: App, request: NextRequest, *, debug: bool = False) -> Re
     started = time.perf_counter()
     outcome = Outcome()
     # fetch(), cached(), revalidate_*(), draft_mode() and after() act on this app.
-    with using_store(app.cache), serving(app) as state:
+    with serving(app) as state:
         try:
-            response = await _respond(app, request, outcome)
+            # revalidate_path/_tag in an async handler are recorded in a shared cache
+            # before the response goes out.
+            with using_store(app.cache), collecting_invalidations(app.cache) as invalidations:
+                response = await _respond(app, request, outcome)
+            if invalidations.items:
+                try:
+                    await flush(invalidations)
+                except CacheUnavailable as exc:  # never pretend the others were told
+                    response = Response(status=500)
+                    outcome.error = f"CacheUnavailable: {exc}"
         except Exception as exc:  # a bug of ours: still answer, and say so in the log
             response = Response(status=500)
             outcome.error = f"notebook-routes failed to answer: {type(exc).__name__}: {exc}"

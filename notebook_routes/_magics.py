@@ -281,6 +281,7 @@ def _unquote(data: str) -> str:
 
 
 def load(ipython: Any) -> None:
+    runtime.configure_from_env()  # NOTEBOOK_ROUTES_CACHE: share a cache with a `serve`
     ipython.register_magics(RouteMagics)
     numbers = getattr(ipython.compile, "_filename_map", {})  # IPython >= 8: file -> cell
 

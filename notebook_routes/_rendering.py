@@ -8,11 +8,15 @@ coalesces and regenerates.
 
 Static answers are rendered with build-time inputs (no headers, cookies or query, and the
 app's own origin, never the client's ``Host``: an answer kept for everyone must not carry
-one client's input), kept
-in the app's cache under their pathname, and served with ``x-nextjs-cache`` and
-``Cache-Control``. Under ``dynamic = "auto"`` a render that touches a dynamic API makes
-the route dynamic instead (Next.js's "Dynamic server usage" bail-out); under
-``dynamic = "error"`` it refuses the route.
+one client's input), kept in the app's cache under their pathname, and served with
+``x-nextjs-cache`` and ``Cache-Control``. Under ``dynamic = "auto"`` a render that touches
+a dynamic API makes the route dynamic instead (Next.js's "Dynamic server usage"
+bail-out); under ``dynamic = "error"`` it refuses the route.
+
+The cache may be shared by several processes (`RedisCache`): a HIT is answered from this
+process's copy without I/O; a local miss reads the shared tier before rendering; a cold
+render and a regeneration each take a lock in the store, so one process in all of them
+runs the handler while the others wait for its entry (cold) or answer STALE (stale).
 """
 
 from __future__ import annotations
@@ -29,7 +33,8 @@ from notebook_routes._log import LogEntry
 from notebook_routes._not_found import not_found_page
 from notebook_routes._route import Route, cache_control, is_static_candidate, period
 from notebook_routes.cache._data import collecting_tags, using_store
-from notebook_routes.cache._store import CacheEntry
+from notebook_routes.cache._invalidate import collecting_invalidations, flush
+from notebook_routes.cache._store import CacheEntry, CacheUnavailable
 from notebook_routes.routing import RouteError
 from notebook_routes.web._request import NextRequest
 from notebook_routes.web._response import Response, encode_chunk
@@ -41,6 +46,11 @@ if TYPE_CHECKING:
 Progress = Callable[[int, int], None]  # (done, total), after each prerendered path
 
 BUILD_ORIGIN = "http://localhost"
+# How long one process may hold a path's render or regeneration lock before another may
+# take it over (a crashed renderer blocks nobody longer), and how long a cold request
+# waits for another process's render before rendering itself.
+LOCK_TTL_S = 30.0
+RENDER_WAIT_S = 30.0
 
 
 def build_path(route: Route, params: Mapping[str, Any]) -> str:
@@ -95,7 +105,7 @@ class RouteCache:
 
     def __init__(self, app: App) -> None:
         self.app = app
-        self._inflight: dict[str, asyncio.Future[tuple[CacheEntry | None, Response]]] = {}
+        self._inflight: dict[str, asyncio.Future[tuple[CacheEntry | None, Response | None]]] = {}
         self._regenerating: set[str] = set()
         self._last_error: dict[str, str | None] = {}  # why a path's render was not cached
 
@@ -120,7 +130,13 @@ class RouteCache:
         outcome = Outcome()
         asking = current_serving() if for_request else None
         # Data accessed while rendering goes to this app's cache and tags this entry.
-        with using_store(self.app.cache), collecting_tags() as tags, serving(self.app) as state:
+        store = self.app.cache
+        with (
+            using_store(store),
+            collecting_tags() as tags,
+            collecting_invalidations(store) as p,
+            serving(self.app) as state,
+        ):
             response = await run_handler(route, route.handlers["GET"], request, params, outcome)
             body = await collect_body(response.body)
         response.body = body
@@ -128,6 +144,11 @@ class RouteCache:
             asking.after.extend(state.after)
         elif state.after:
             await self._run_after(route, path, state.after, response.status)
+        try:
+            await flush(p)
+        except CacheUnavailable as exc:
+            outcome.error = f"CacheUnavailable: {exc}"
+            response = Response(status=500)
         if outcome.error is not None or not 200 <= response.status < 300:
             return None, response, outcome
         headers = [
@@ -252,8 +273,13 @@ class RouteCache:
         entry = self.app.cache.get(path)
         if entry is None or entry.route != route.source:
             return None
+        return self._serve_entry(route, path, params, entry)
+
+    def _serve_entry(
+        self, route: Route, path: str, params: dict[str, Any], entry: CacheEntry
+    ) -> Response:
         state = "HIT"
-        if entry.stale:
+        if entry.stale:  # by age, or a tag's profile marked it (`stale_by_tag`)
             state = "STALE"
             self._regenerate_in_background(route, path, params)
         return self._answer(route, entry, state)
@@ -279,10 +305,18 @@ class RouteCache:
             if path not in route.static_paths:
                 return not_found_page()  # as for a path no route matches
 
+        # Not here: another process sharing the cache may have rendered it.
+        shared = await self.app.cache.aget(path)
+        if shared is not None and shared.route == route.source:
+            served = self._serve_entry(route, path, params, shared)
+            outcome.cache = served.headers.get("x-nextjs-cache")
+            return served
+
         entry, response = await self._render_once(route, path, params)
         if route.bailout is not None:  # the render used a dynamic API: answer as a dynamic route
             return await run_handler(route, route.handlers["GET"], request, params, outcome)
         if entry is None:
+            assert response is not None  # no entry: this process rendered, and failed
             outcome.error = self._last_error.get(path)
             return Response(response.body or None, status=response.status, headers=response.headers)
         outcome.cache = "MISS"
@@ -290,36 +324,69 @@ class RouteCache:
 
     async def _render_once(
         self, route: Route, path: str, params: dict[str, Any]
-    ) -> tuple[CacheEntry | None, Response]:
-        """Concurrent requests for a path with no entry run the handler once (coalescing)."""
+    ) -> tuple[CacheEntry | None, Response | None]:
+        """Concurrent requests for a path with no entry run the handler once (coalescing).
+
+        In this process by a shared future; across processes by the store's lock
+        ``render:<path>``: its holder renders, the others wait for its entry (and render
+        themselves if it gives up without one, or Redis does not answer).
+        """
         pending = self._inflight.get(path)
         if pending is not None:
             return await asyncio.shield(pending)
-        future: asyncio.Future[tuple[CacheEntry | None, Response]] = (
+        future: asyncio.Future[tuple[CacheEntry | None, Response | None]] = (
             asyncio.get_running_loop().create_future()
         )
         self._inflight[path] = future
         try:
-            entry, response, outcome = await self._render(route, path, params, for_request=True)
-            api = self._dynamic_usage(route, outcome)
-            if api is not None:
-                if route.config.dynamic == "error":
-                    entry, response = None, Response(str(self._refusal(route, api)), status=500)
-                    self._last_error[path] = str(self._refusal(route, api))
-                else:
-                    route.bailout = f"used `{api}`"
-                    entry = None
-            elif entry is not None:
-                self.app.cache.set(entry)
-            else:
-                self._last_error[path] = outcome.error
-            future.set_result((entry, response))
-            return entry, response
+            result = await self._render_shared(route, path, params)
+            future.set_result(result)
+            return result
         except BaseException as exc:
             future.set_exception(exc)
+            future.exception()  # retrieved: nobody else may be waiting
             raise
         finally:
             del self._inflight[path]
+
+    async def _render_shared(
+        self, route: Route, path: str, params: dict[str, Any]
+    ) -> tuple[CacheEntry | None, Response | None]:
+        store = self.app.cache
+        lock = "render:" + path
+        token = await store.alock(lock, LOCK_TTL_S)
+        if token is None:  # another process renders it: wait for its entry
+            entry = await store.await_entry(path, lock, RENDER_WAIT_S)
+            if entry is not None and entry.route == route.source and not entry.stale:
+                return entry, None
+            token = await store.alock(lock, LOCK_TTL_S)
+        try:
+            if token is not None:  # a render may have finished between our miss and the lock
+                done = await store.aget(path, shared=True)
+                if done is not None and done.route == route.source and not done.stale:
+                    return done, None
+            return await self._render_and_keep(route, path, params)
+        finally:
+            if token is not None:
+                await store.aunlock(lock, token)
+
+    async def _render_and_keep(
+        self, route: Route, path: str, params: dict[str, Any]
+    ) -> tuple[CacheEntry | None, Response]:
+        entry, response, outcome = await self._render(route, path, params, for_request=True)
+        api = self._dynamic_usage(route, outcome)
+        if api is not None:
+            if route.config.dynamic == "error":
+                entry, response = None, Response(str(self._refusal(route, api)), status=500)
+                self._last_error[path] = str(self._refusal(route, api))
+            else:
+                route.bailout = f"used `{api}`"
+                entry = None
+        elif entry is not None:
+            await self.app.cache.aset(entry)
+        else:
+            self._last_error[path] = outcome.error
+        return entry, response
 
     def _regenerate_in_background(self, route: Route, path: str, params: dict[str, Any]) -> None:
         if path in self._regenerating:
@@ -328,10 +395,21 @@ class RouteCache:
         asyncio.ensure_future(self._regenerate(route, path, params))
 
     async def _regenerate(self, route: Route, path: str, params: dict[str, Any]) -> None:
+        """One regeneration across every process sharing the cache (lock ``regen:<path>``)."""
+        store = self.app.cache
+        lock = "regen:" + path
+        token = None
         try:
+            token = await store.alock(lock, LOCK_TTL_S)
+            if token is None:
+                return  # another process regenerates it; this one answers STALE meanwhile
+            # It may have just finished: its fresh entry is in the shared tier.
+            current = await store.aget(path, shared=True)
+            if current is not None and not current.stale:
+                return
             entry, response, outcome = await self._render(route, path, params)
             if entry is not None and self.app.get(route.source) is route:
-                self.app.cache.set(entry)
+                await store.aset(entry)
                 return
             # A failed regeneration keeps serving the last good body; the log says why.
             self.app.log.append(
@@ -351,3 +429,5 @@ class RouteCache:
             )
         finally:
             self._regenerating.discard(path)
+            if token is not None:
+                await store.aunlock(lock, token)

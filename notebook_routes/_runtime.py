@@ -18,7 +18,10 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from notebook_routes._app import App
-from notebook_routes.cache._data import set_default_store
+from notebook_routes.cache._data import current_store, set_default_store
+from notebook_routes.cache._handler import cache_handler as make_store
+from notebook_routes.cache._handler import cache_url_from_env
+from notebook_routes.cache._invalidate import invalidate, invalidate_path
 from notebook_routes.web._scope import current_serving
 
 if TYPE_CHECKING:
@@ -190,15 +193,55 @@ def acting_app() -> App:
     return state.app if state is not None else _app
 
 
-def revalidate_path(path: str) -> bool:
-    """Drop the cached answer for `path`; the next request renders anew.
+def configure(
+    *,
+    cache_handler: Any = None,
+    cache_prefix: str | None = None,
+    cache_max_memory_size: int | None = None,
+) -> App:
+    """Configure the default app (the kernel's), as next.config does for a Next.js app.
 
-    Inside a handler it acts on the app serving the request; elsewhere on the default app.
+    ``cache_handler="redis://HOST:PORT/DB"`` shares its cache with every process using
+    the same URL (and `cache_prefix`), such as a running ``notebook-routes serve DIR
+    --cache redis://...``; ``"memory://"`` goes back to a cache in this process, bounded
+    by `cache_max_memory_size` bytes (50 MB by default, Next.js's ``cacheMaxMemorySize``).
+    The entries cached so far stay in the old store.
+
+    >>> configure(cache_max_memory_size=10 * 2**20).cache.max_bytes   # doctest: +SKIP
+    10485760
     """
-    return acting_app().revalidate_path(path)
+    if cache_handler is None and cache_prefix is None and cache_max_memory_size is None:
+        return _app
+    store = make_store(
+        cache_handler,
+        prefix=cache_prefix,
+        max_memory_bytes=cache_max_memory_size,
+        from_env=cache_handler is None and cache_prefix is not None,
+    )
+    old, _app.cache = _app.cache, store
+    set_default_store(store)
+    close = getattr(old, "close", None)
+    if close is not None and old is not store:
+        close()
+    return _app
+
+
+def configure_from_env() -> None:
+    """``%load_ext``: with ``NOTEBOOK_ROUTES_CACHE`` set, the kernel shares that cache."""
+    url = cache_url_from_env()
+    if url is not None and getattr(_app.cache, "url", None) != url:
+        configure(cache_handler=url)
+
+
+def revalidate_path(path: str) -> bool:
+    """Invalidate the cached answer for `path`: the next request, in any process sharing
+    the cache, renders anew. In a handler it acts on that handler's app."""
+    return invalidate_path(current_store(), path)
 
 
 def revalidate_tag(tag: str) -> list[str]:
-    """Drop every cached route answer and data entry tagged `tag` (in the app serving the
-    request, inside a handler; elsewhere in the default app)."""
-    return acting_app().revalidate_tag(tag)
+    """Invalidate every cached route answer and data entry tagged `tag` (in a handler: its
+    app's cache; elsewhere the default app's)."""
+    if not isinstance(tag, str) or not tag:
+        raise TypeError(f"tag must be a non-empty str, not {tag!r}")
+    return invalidate(current_store(), [tag])

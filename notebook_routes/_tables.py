@@ -89,12 +89,30 @@ def requests_table(app: App) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=LOG_COLUMNS)
 
 
-CACHE_COLUMNS = ["path", "route", "state", "age_s", "revalidate", "hits", "tags", "size_bytes"]
+CACHE_COLUMNS = [
+    "path",
+    "route",
+    "state",
+    "age_s",
+    "revalidate",
+    "hits",
+    "tags",
+    "size_bytes",
+    "origin",
+]
 
 
 def cache_table(app: App) -> pd.DataFrame:
-    """Cached route answers (keyed by path) and data entries (keyed by function or URL)."""
+    """Cached route answers (keyed by path) and data entries (keyed by function or URL).
+
+    With a shared cache (Redis) the rows are every process's entries; ``origin`` says
+    which process made each (``host:pid``). ``df.attrs`` holds the cache as a whole:
+    ``where`` it lives, its ``warning`` (None when it answers) and ``evictions`` (entries
+    this process dropped to stay within ``cache_max_memory_size``).
+    """
     pd = _pandas("cache_table()")
+
+    store = app.cache
 
     rows = [
         {
@@ -106,10 +124,17 @@ def cache_table(app: App) -> pd.DataFrame:
             "hits": entry.hits,
             "tags": list(entry.tags),
             "size_bytes": entry.size_bytes,
+            "origin": entry.origin,
         }
-        for entry in app.cache.entries()
+        for entry in store.shared_entries()
     ]
-    return pd.DataFrame(rows, columns=CACHE_COLUMNS)
+    df = pd.DataFrame(rows, columns=CACHE_COLUMNS)
+    df.attrs.update(
+        where=getattr(store, "url", "memory"),
+        warning=getattr(store, "warning", None),
+        evictions=int(getattr(store, "evictions", 0)),
+    )
+    return df
 
 
 def conflicts_table(app: App) -> pd.DataFrame:

@@ -43,6 +43,7 @@ PUBLIC = {
         "after",
         "cache_table",
         "cached",
+        "configure",
         "conflicts",
         "conflicts_table",
         "connection",

@@ -29,7 +29,7 @@ from notebook_routes._inspector.format import (
 )
 from notebook_routes._inspector.panel import Panel
 from notebook_routes._inspector.rows import Action, RowPool, RowView
-from notebook_routes._inspector.state import CacheRow, InspectorState
+from notebook_routes._inspector.state import CacheInfo, CacheRow, InspectorState
 
 PAGE_SIZE = 50
 WIDTHS = {
@@ -41,12 +41,14 @@ WIDTHS = {
     "hits": 50,
     "tags": 110,
     "size": 75,
+    "made by": 120,
 }
 ACTIONS = [
     Action("revalidate", "revalidate", "Drop this answer and render it again now", width="88px"),
     Action("purge", "purge", "Drop this entry; the next request renders anew", width="60px"),
 ]
 STATE_COLOURS = {"fresh": "#1a7f37", "stale": "#9a6700"}
+WARNING_AMBER = "#9a6700"
 
 
 def cache_cells(row: CacheRow) -> str:
@@ -64,8 +66,25 @@ def cache_cells(row: CacheRow) -> str:
             (esc(row.hits), WIDTHS["hits"]),
             (esc(", ".join(row.tags)), WIDTHS["tags"]),
             (size_text(row.size_bytes), WIDTHS["size"]),
+            (f'<span style="color:{MUTED}">{esc(row.origin)}</span>', WIDTHS["made by"]),
         ]
     )
+
+
+def cache_note(info: CacheInfo) -> str:
+    """One line above the table: where the cache lives, its warning, its evictions.
+
+    >>> note = cache_note(CacheInfo("redis://127.0.0.1:6379/0", True, "Redis is down", 3))
+    >>> "Redis is down" in note and "shared through redis://" in note and "3 evicted" in note
+    True
+    """
+    parts = []
+    if info.warning:
+        parts.append(f'<span style="color:{WARNING_AMBER}">&#9888; {esc(info.warning)}</span>')
+    where = f"shared through {info.where}" if info.shared else "in this process"
+    evicted = f"{info.evictions} evicted (memory bound)" if info.evictions else "none evicted"
+    parts.append(f'<span style="color:{MUTED}">cache {esc(where)}; {evicted}</span>')
+    return " · ".join(parts)
 
 
 class CachePanel(Panel):
@@ -91,6 +110,8 @@ class CachePanel(Panel):
         self.tag_button.add_class("nr-purge-tag")
         self.tag_button.on_click(capture(lambda _b: self._purge_tag()))
         self.status = widgets.HTML()
+        self.note = widgets.HTML()
+        self.note.add_class("nr-cache-note")
         self.count = widgets.HTML()
         self.header = widgets.HTML(
             columns([(name, width) for name, width in WIDTHS.items()], header=True)
@@ -98,7 +119,8 @@ class CachePanel(Panel):
         self.pool = RowPool(ACTIONS, capture(self._act), css_class="nr-cache-row")
         tools = widgets.HBox([self.tag, self.tag_button, self.status])
         self.widget = widgets.VBox(
-            [tools, self.count, self.header, self.pool.box], layout=widgets.Layout(overflow="auto")
+            [tools, self.note, self.count, self.header, self.pool.box],
+            layout=widgets.Layout(overflow="auto"),
         )
         self.widget.add_class("nr-cache")
         state.observe(self.draw, names=("cache",))
@@ -106,6 +128,7 @@ class CachePanel(Panel):
 
     def render(self, changed: frozenset[str] | None = None) -> None:
         rows = self.state.cache
+        self.note.value = cache_note(self.state.cache_info)
         shown = rows[: self.page_size]
         self.pool.show(
             [
@@ -143,8 +166,10 @@ class CachePanel(Panel):
     def close(self) -> None:
         self.state.unobserve(self.draw)
         self.pool.close()
-        for w in (self.tag, self.tag_button, self.status, self.count, self.header, self.widget):
+        for w in (
+            self.tag, self.tag_button, self.status, self.note, self.count, self.header, self.widget
+        ):  # fmt: skip
             w.close()
 
 
-__all__ = ["CachePanel", "cache_cells"]
+__all__ = ["CachePanel", "cache_cells", "cache_note"]

@@ -121,6 +121,26 @@ class CacheRow:
     hits: int
     tags: tuple[str, ...]
     size_bytes: int
+    origin: str = ""  # the process that made it ("host:pid"): several share one Redis
+
+
+@dataclass(frozen=True)
+class CacheInfo:
+    """The cache as a whole: where it lives, what went wrong, what the bound evicted."""
+
+    where: str  # "memory" or the Redis URL
+    shared: bool
+    warning: str | None
+    evictions: int
+
+    @classmethod
+    def of(cls, store: Any) -> CacheInfo:
+        return cls(
+            where=getattr(store, "url", "memory"),
+            shared=bool(getattr(store, "shared", False)),
+            warning=getattr(store, "warning", None),
+            evictions=int(getattr(store, "evictions", 0)),
+        )
 
 
 class Traffic:
@@ -179,6 +199,7 @@ class InspectorState:
         self.conflicts: list[ConflictRow] = []
         self.requests: deque[RequestRow] = deque(maxlen=app.log.maxlen)
         self.cache: list[CacheRow] = []
+        self.cache_info = CacheInfo.of(app.cache)
         self.traffic = Traffic()
         self.refreshes = 0
         self._pending: deque[LogEntry] = deque()  # appended by the server thread
@@ -272,8 +293,9 @@ class InspectorState:
         if self._cache_dirty or poll:
             self._cache_dirty = False
             rows = self._cache_rows()
-            if rows != self.cache:
-                self.cache = rows
+            info = CacheInfo.of(self.app.cache)
+            if rows != self.cache or info != self.cache_info:
+                self.cache, self.cache_info = rows, info
                 changed.add("cache")
         return frozenset(changed)
 
@@ -302,8 +324,10 @@ class InspectorState:
                 hits=e.hits,
                 tags=tuple(e.tags),
                 size_bytes=e.size_bytes,
+                origin=e.origin,
             )
-            for e in self.app.cache.entries()
+            # A shared store lists every process's entries (one bounded round trip).
+            for e in self.app.cache.shared_entries()
         ]
         rows.sort(key=lambda r: (r.kind != "route", r.key))
         return rows

@@ -26,9 +26,10 @@ from notebook_routes.cache._tags import TagState, entry_tags, judge_entry
 
 
 class LocalTier:
-    def __init__(self, *, max_entries: int = 1000, max_bytes: int = 64 * 2**20) -> None:
+    def __init__(self, *, max_entries: int = 1000, max_bytes: int = 50 * 2**20) -> None:
         self.max_entries = max_entries
         self.max_bytes = max_bytes
+        self.evictions = 0  # entries dropped to stay within the bounds (least recently used)
         self.enabled = True
         self._entries: OrderedDict[str, CacheEntry] = OrderedDict()
         self._bytes = 0
@@ -65,11 +66,12 @@ class LocalTier:
             if old is not None:
                 self._pop(entry.key)
             self._entries[entry.key] = entry
-            self._bytes += entry.size_bytes
+            self._bytes += entry.memory_bytes
             while self._entries and (
                 len(self._entries) > self.max_entries or self._bytes > self.max_bytes
             ):
                 self._pop(next(iter(self._entries)))
+                self.evictions += 1
 
     def drop(self, key: str, *, older_than: float | None = None) -> bool:
         with self._lock:
@@ -102,7 +104,7 @@ class LocalTier:
 
     def _pop(self, key: str) -> None:
         entry = self._entries.pop(key)
-        self._bytes -= entry.size_bytes
+        self._bytes -= entry.memory_bytes
 
     def __len__(self) -> int:
         return len(self._entries)

@@ -28,11 +28,13 @@ import pickle
 import socket
 import threading
 import time
+import weakref
 from collections.abc import Awaitable, Callable, Coroutine, Iterable
 from typing import Any, TypeVar
 
 from notebook_routes.cache._local import LocalTier
 from notebook_routes.cache._store import (
+    DEFAULT_MAX_MEMORY_BYTES,
     ONE_YEAR_S,
     CacheEntry,
     CacheUnavailable,
@@ -122,8 +124,18 @@ def _require_redis() -> Any:
     return redis
 
 
+def _restart_in_child(ref: weakref.ReferenceType[RedisCache]) -> None:
+    store = ref()
+    if store is not None and not store._closed:
+        store._start()  # the parent's I/O thread, pool and feed do not exist in a fork
+
+
 class RedisCache:
     """A `CacheStore` shared through Redis, with a local tier kept coherent by pub/sub."""
+
+    _local: LocalTier  # made by _start(), again in a forked child
+
+    shared = True  # an invalidation is a round trip: queued in async handlers
 
     def __init__(
         self,
@@ -135,6 +147,7 @@ class RedisCache:
         retry_s: float = 1.0,
         max_age_s: float = ONE_YEAR_S,
         local_entries: int = 1000,
+        local_max_bytes: int = DEFAULT_MAX_MEMORY_BYTES,
         max_connections: int = 16,
     ) -> None:
         self._redis_module = _require_redis()
@@ -148,16 +161,24 @@ class RedisCache:
         self.warning: str | None = None
         self.dropped_writes = 0
         self._local_entries = local_entries
+        self._local_max_bytes = local_max_bytes
+        self._evicted_before = 0  # evictions of local tiers replaced by a restart
         self._closed = False
         self._channel = prefix + "events"
         self._start()
+        # `serve --workers N` forks after loading the app: each child starts its own
+        # I/O thread and subscription at once (a HIT read needs no I/O to notice a fork).
+        ref = weakref.ref(self)
+        os.register_at_fork(after_in_child=lambda: _restart_in_child(ref))
 
     def _start(self) -> None:
         """The I/O thread, its pool and the feed; again in a forked child (`serve --workers`)."""
         self._pid = os.getpid()
         self.origin = f"{socket.gethostname()}:{self._pid}"  # shown as who made an entry
         self._sender = os.urandom(8).hex()  # tells this instance's own messages apart
-        self._local = LocalTier(max_entries=self._local_entries)
+        if getattr(self, "_local", None) is not None:  # a restart after a fork
+            self._evicted_before += self._local.evictions
+        self._local = LocalTier(max_entries=self._local_entries, max_bytes=self._local_max_bytes)
         self._local.enabled = False  # until the invalidation feed is subscribed
         self._down_until = 0.0
         self._subscribed = threading.Event()
@@ -197,6 +218,11 @@ class RedisCache:
             ]
         }
         return client
+
+    @property
+    def evictions(self) -> int:
+        """Entries this process's local tier dropped to stay within its bounds."""
+        return self._evicted_before + self._local.evictions
 
     def _call_soon(self, coro: Coroutine[Any, Any, T]) -> Any:
         if os.getpid() != self._pid:  # forked: the parent's I/O thread does not exist here
@@ -464,8 +490,8 @@ class RedisCache:
 
     # -- the shared tier, from any event loop ---------------------------------------------------
 
-    async def aget(self, key: str) -> CacheEntry | None:
-        entry = self.get(key)
+    async def aget(self, key: str, *, shared: bool = False) -> CacheEntry | None:
+        entry = None if shared else self.get(key)
         if entry is None:
             entry = await self._run(self._read(key))
         return entry
@@ -538,22 +564,28 @@ class RedisCache:
     async def await_entry(self, key: str, lock: str, timeout_s: float) -> CacheEntry | None:
         return await poll_for_entry(self, key, lock, timeout_s)
 
+    async def _list(self, limit: int) -> list[CacheEntry]:
+        index = self.prefix + "index"
+        try:
+            await self._redis(
+                "list", lambda: self._client.zremrangebyscore(index, "-inf", self.clock())
+            )
+            keys = await self._redis("list", lambda: self._client.zrange(index, 0, limit - 1))
+        except _Down:
+            return self._local.entries(now=self.clock())
+        found = await asyncio.gather(*(self._read(k.decode()) for k in keys))
+        return [e for e in found if e is not None]
+
     async def aentries(self, limit: int = 500) -> list[CacheEntry]:
         """The shared entries (up to `limit`), from the index: no key scan."""
-        index = self.prefix + "index"
+        return await self._run(self._list(limit))
 
-        async def op() -> list[CacheEntry]:
-            try:
-                await self._redis(
-                    "list", lambda: self._client.zremrangebyscore(index, "-inf", self.clock())
-                )
-                keys = await self._redis("list", lambda: self._client.zrange(index, 0, limit - 1))
-            except _Down:
-                return self._local.entries(now=self.clock())
-            found = await asyncio.gather(*(self._read(k.decode()) for k in keys))
-            return [e for e in found if e is not None]
-
-        return await self._run(op())
+    def shared_entries(self, limit: int = 500) -> list[CacheEntry]:
+        """`aentries` for synchronous code (a cell, the inspector): bounded by the timeout."""
+        try:
+            return self._block(self._list(limit))
+        except concurrent.futures.TimeoutError:
+            return self._local.entries(now=self.clock())
 
     async def aclear(self) -> None:
         """Drop every shared entry of this prefix (by the index; tag records stay)."""

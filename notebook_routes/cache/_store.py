@@ -24,9 +24,12 @@ True
 from __future__ import annotations
 
 import asyncio
+import os
+import socket
 import threading
 import time
 import uuid
+from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
@@ -34,6 +37,24 @@ from typing import Any, Literal, Protocol
 from notebook_routes.cache._tags import entry_tags
 
 ONE_YEAR_S = 31536000  # Next.js's "forever" for s-maxage (*observed*)
+# Next.js's ``cacheMaxMemorySize`` default: the in-memory cache keeps at most this many
+# bytes, least recently used evicted first.
+DEFAULT_MAX_MEMORY_BYTES = 50 * 2**20
+ENTRY_OVERHEAD_BYTES = 256  # the entry object, its dict slot and bookkeeping, roughly
+
+
+def process_origin() -> str:
+    """Who made an entry: ``host:pid`` (a forked worker gets its own pid)."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def check_max_memory(value: object) -> int:
+    if type(value) is not int or value < 0:
+        raise ValueError(
+            f"cache_max_memory_size must be a number of bytes >= 0 (default "
+            f"{DEFAULT_MAX_MEMORY_BYTES} = 50 MB, as Next.js's cacheMaxMemorySize), not {value!r}"
+        )
+    return value
 
 
 class Clock(Protocol):
@@ -69,6 +90,12 @@ class CacheEntry:
         return len(self.body) if self.body else len(repr(self.value).encode())
 
     @property
+    def memory_bytes(self) -> int:
+        """What keeping it costs, roughly: what the memory bound counts (key and headers too)."""
+        headers = sum(len(name) + len(value) for name, value in self.headers)
+        return len(self.key) + self.size_bytes + headers + ENTRY_OVERHEAD_BYTES
+
+    @property
     def stale(self) -> bool:
         if self.stale_by_tag:
             return True
@@ -100,9 +127,11 @@ class CacheStore(Protocol):
     # -- blocking, for a cell or a sync handler's thread (never the server's loop) --------
     def load(self, key: str) -> CacheEntry | None: ...  # get, reading through on a miss
     def invalidate(self, tags: Iterable[str], *, expire_s: float = 0.0) -> list[str]: ...
+    def shared_entries(self) -> list[CacheEntry]: ...  # every process's (bounded; a table)
 
     # -- the shared tier, awaited on any event loop -----------------------------------------
-    async def aget(self, key: str) -> CacheEntry | None: ...
+    # ``shared=True`` skips this process's copy: a lock holder checks what the others did.
+    async def aget(self, key: str, *, shared: bool = False) -> CacheEntry | None: ...
     async def aset(self, entry: CacheEntry) -> None: ...
     async def aadd(self, entry: CacheEntry) -> CacheEntry: ...  # keeps a fresh existing one
     async def adelete(self, key: str) -> bool: ...
@@ -120,13 +149,28 @@ class MemoryCache:
 
     Tag invalidation acts on the entries themselves (one process holds them all): an
     expiring invalidation drops them, a profile's marks them stale until it expires them.
+    It keeps at most `max_bytes` (Next.js's ``cacheMaxMemorySize``, 50 MB by default):
+    past it the least recently used entries are evicted, and counted in `evictions`.
+
+    >>> small = MemoryCache(max_bytes=1000)
+    >>> for n in range(5):
+    ...     small.set(CacheEntry(key=f"/{n}", kind="route", body=b"x" * 300))
+    >>> len(small), small.evictions, small.get("/0") is None, small.get("/4") is not None
+    (1, 4, True, True)
     """
 
     warning: str | None = None  # nothing shared, so nothing can fail
+    shared = False  # invalidations apply here at once, without I/O
 
-    def __init__(self, clock: Clock | None = None) -> None:
+    def __init__(self, clock: Clock | None = None, *, max_bytes: int | None = None) -> None:
         self.clock: Clock = clock or time.monotonic
-        self._entries: dict[str, CacheEntry] = {}
+        self.max_bytes = check_max_memory(
+            DEFAULT_MAX_MEMORY_BYTES if max_bytes is None else max_bytes
+        )
+        self.evictions = 0
+        self._bytes = 0
+        self._entries: dict[str, CacheEntry] = {}  # in first-stored order: how tables list them
+        self._recency: OrderedDict[str, None] = OrderedDict()  # least recently used first
         self._lock = threading.Lock()
         self._listeners: list[Callable[[], None]] = []
         self._locks: dict[str, tuple[str, float]] = {}  # name -> (token, deadline)
@@ -137,6 +181,7 @@ class MemoryCache:
             if entry is None:
                 return None
             entry.hits += 1
+            self._recency.move_to_end(key)  # recently used: evicted last
             return entry
 
     def __contains__(self, key: str) -> bool:
@@ -153,7 +198,7 @@ class MemoryCache:
             return None
         now = self.clock()
         if entry.expires_at is not None and entry.expires_at <= now:
-            del self._entries[key]  # a tag's profile expired it: a MISS from now on
+            self._pop(key)  # a tag's profile expired it: a MISS from now on
             return None
         entry.age_s = now - entry.created
         return entry
@@ -162,31 +207,49 @@ class MemoryCache:
         entry.created = self.clock()
         entry.age_s = 0.0
         entry.stale_by_tag, entry.expires_at = False, None
+        if not entry.origin:
+            entry.origin = process_origin()
         with self._lock:
+            old = self._entries.get(entry.key)
+            if old is not None:
+                self._bytes -= old.memory_bytes
             self._entries[entry.key] = entry
+            self._recency[entry.key] = None
+            self._recency.move_to_end(entry.key)
+            self._bytes += entry.memory_bytes
+            while self._entries and self._bytes > self.max_bytes:
+                self._pop(next(iter(self._recency)))  # the least recently used
+                self.evictions += 1
         self._changed()
+
+    def _pop(self, key: str) -> CacheEntry:
+        entry = self._entries.pop(key)
+        del self._recency[key]
+        self._bytes -= entry.memory_bytes
+        return entry
+
+    @property
+    def memory_bytes(self) -> int:
+        """What the entries held cost, as the `max_bytes` bound counts it."""
+        return self._bytes
 
     def delete(self, key: str) -> bool:
         with self._lock:
-            found = self._entries.pop(key, None) is not None
+            found = key in self._entries
+            if found:
+                self._pop(key)
         if found:
             self._changed()
         return found
 
     def delete_tag(self, tag: str) -> list[str]:
-        with self._lock:
-            keys = [k for k, e in self._entries.items() if tag in e.tags]
-            for key in keys:
-                del self._entries[key]
-        if keys:
-            self._changed()
-        return keys
+        return self.delete_where(lambda e: tag in e.tags)
 
     def delete_where(self, predicate: Callable[[CacheEntry], bool]) -> list[str]:
         with self._lock:
             keys = [k for k, e in self._entries.items() if predicate(e)]
             for key in keys:
-                del self._entries[key]
+                self._pop(key)
         if keys:
             self._changed()
         return keys
@@ -206,7 +269,7 @@ class MemoryCache:
             keys = [k for k, e in self._entries.items() if wanted.intersection(entry_tags(e))]
             for key in keys:
                 if expire_s <= 0:
-                    del self._entries[key]
+                    self._pop(key)
                     continue
                 entry = self._entries[key]
                 entry.stale_by_tag = True
@@ -220,9 +283,12 @@ class MemoryCache:
     def load(self, key: str) -> CacheEntry | None:
         return self.get(key)
 
+    def shared_entries(self) -> list[CacheEntry]:
+        return self.entries()
+
     # -- the async half of the contract: the same operations (one process holds it all) ---
 
-    async def aget(self, key: str) -> CacheEntry | None:
+    async def aget(self, key: str, *, shared: bool = False) -> CacheEntry | None:
         return self.get(key)
 
     async def aset(self, entry: CacheEntry) -> None:
@@ -279,6 +345,8 @@ class MemoryCache:
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()
+            self._recency.clear()
+            self._bytes = 0
         self._changed()
 
     def subscribe(self, listener: Callable[[], None]) -> Callable[[], None]:

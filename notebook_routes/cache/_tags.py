@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from notebook_routes.cache._store import CacheEntry
 
 PATH_TAG_PREFIX = "_N_T_"  # Next.js's prefix for the implicit tags of a path
+ROUTE_TAG_PREFIX = "_N_R_"  # ours: every answer of one route (its handler was replaced)
 Verdict = Literal["stale", "expired"] | None
 
 
@@ -32,10 +33,18 @@ def path_tag(path: str) -> str:
     return PATH_TAG_PREFIX + path
 
 
+def route_tag(source: str) -> str:
+    """The implicit tag of every answer of a route: re-running its cell invalidates it."""
+    return ROUTE_TAG_PREFIX + source
+
+
 def entry_tags(entry: CacheEntry) -> tuple[str, ...]:
-    """An entry's tags, with the implicit path tag of a route entry."""
+    """An entry's tags, with the implicit path and route tags of a route entry."""
     if entry.kind == "route":
-        return (*entry.tags, path_tag(entry.key))
+        implicit: tuple[str, ...] = (path_tag(entry.key),)
+        if entry.route:
+            implicit += (route_tag(entry.route),)
+        return (*entry.tags, *implicit)
     return entry.tags
 
 

@@ -116,6 +116,6 @@ def test_the_dataframes(kernel):
         "['pattern', 'methods', 'rendering', 'revalidate', 'dynamic', 'params', 'cell', "
         "'hits', 'total_hits', 'errors', 'conflict']",
         "['time', 'method', 'path', 'route', 'params', 'status', 'duration_ms', 'cache', 'error']",
-        "['path', 'route', 'state', 'age_s', 'revalidate', 'hits', 'tags', 'size_bytes']",
+        "['path', 'route', 'state', 'age_s', 'revalidate', 'hits', 'tags', 'size_bytes', 'origin']",
         "['level', 'message', 'routes']",
     ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import notebook_routes
 from notebook_routes import App, CacheEntry
 from notebook_routes._tables import CACHE_COLUMNS, cache_table
+from notebook_routes.cache._store import process_origin
 from tests.clock import FakeClock
 
 
@@ -37,6 +38,7 @@ def test_cache_table_lists_route_and_data_entries_with_their_state():
             "hits": 0,
             "tags": ["items"],
             "size_bytes": 5,
+            "origin": process_origin(),
         },
         {
             "path": "posts(3)",
@@ -47,6 +49,7 @@ def test_cache_table_lists_route_and_data_entries_with_their_state():
             "hits": 0,
             "tags": [],
             "size_bytes": len(repr([1, 2])),
+            "origin": process_origin(),
         },
     ]
 
@@ -61,6 +64,7 @@ def test_an_empty_cache_still_has_the_columns():
         "hits",
         "tags",
         "size_bytes",
+        "origin",
     ]
 
 
