@@ -10,7 +10,7 @@ import sys
 import threading
 from collections.abc import Sequence
 
-from notebook_routes._app import App
+from notebook_routes._app import App, check_origin
 from notebook_routes._cli_devloop import DEVLOOP_COMMANDS, _openapi_commands
 from notebook_routes._loader import load_app_folder
 from notebook_routes._server import DEFAULT_WORKERS, Server, is_loopback, origin_of
@@ -162,6 +162,11 @@ def _serve(args: argparse.Namespace) -> int:
             f"such as 127.0.0.1, not {args.host}",
             file=sys.stderr,
         )
+        return 2
+    try:
+        check_origin(args.public_origin)
+    except ValueError as exc:
+        print(f"error: --public-origin: {exc}", file=sys.stderr)
         return 2
     app = _app_for(args)
     if app is None:
