@@ -6,29 +6,38 @@ arrives and is checked (size, token, Host, body framing) before anything runs ->
 written, in slices or chunk by chunk, each write awaited so a client that does not
 read holds little memory and is closed after the server's `write_timeout`.
 
->>> _header_bytes(httputil.HTTPHeaders({"Host": "a"}))
-9
+The rules themselves (which head is refused, the body budgets, the cache-HIT fast path,
+the log entry of a refusal, the header fields of an answer) are `_gate`'s, shared with
+the ASGI adapter.
 """
 
 from __future__ import annotations
 
 import asyncio
-import hmac
-import re
 import time
-from collections.abc import AsyncIterator, Awaitable
-from email.utils import formatdate
+from collections.abc import Awaitable
 from typing import TYPE_CHECKING, Any
 
 from tornado import httputil
 from tornado.iostream import StreamClosedError
 
-from notebook_routes._dispatch import dispatch_cached
-from notebook_routes._guard import framing_error, host_error
+from notebook_routes._gate import (
+    BodyTicket,
+    Refusal,
+    answer_from_cache,
+    body_chunks,
+    check_head,
+    close_body,
+    head_fields,
+    http_date,
+    is_whole,
+    log_refusal,
+    refusal_fields,
+)
 from notebook_routes._log import LogEntry, capture_entries
 from notebook_routes.web._headers import Headers
 from notebook_routes.web._request import BodyStream, NextRequest
-from notebook_routes.web._response import Response, encode_chunk
+from notebook_routes.web._response import Response
 
 if TYPE_CHECKING:
     from notebook_routes._server import Server
@@ -70,8 +79,8 @@ class Exchange(httputil.HTTPMessageDelegate):
         self.body: BodyStream | None = None
         self.chunked = False
         self.received = 0
-        self.reserved = 0  # bytes of the server's body budget this request holds
-        self.pending = False  # counted in server.pending_bodies until the body is in
+        self.ticket = BodyTicket(server)  # what this request holds of the body budgets
+        self.request_headers: list[tuple[str, str]] = []
         self.read_done: asyncio.Future[None] | None = None
         self.task: asyncio.Future[None] | None = None
         self.streaming = False
@@ -92,98 +101,45 @@ class Exchange(httputil.HTTPMessageDelegate):
         assert isinstance(start_line, httputil.RequestStartLine)  # we are the server side
         server = self.server
         server._waiting.pop(self.stream, None)  # the head is in: no longer idle
-        self.method, self.target = start_line.method, start_line.path
-        if len(start_line.path) > server.max_header_size:
-            return self._refuse(414, "request target too long", headers)
-        if _header_bytes(headers) > server.max_header_size:
-            return self._refuse(431, "request header fields too large", headers)
-        hosts = headers.get_list("Host")
-        if len(hosts) > 1:
-            return self._refuse(400, "more than one Host header", headers)
+        self.method, self.target = method, target = start_line.method, start_line.path
+        self.request_headers = pairs = list(headers.get_all())
+        head = check_head(
+            server,
+            method,
+            target,
+            pairs,
+            f"{server.host}:{server.port}",
+            allowed_hosts=server.allowed_hosts,
+        )
+        if isinstance(head, Refusal):
+            return self._refuse(head)
         if server.token is not None:
-            if not _authorized(headers, server.token):
-                challenge = {"WWW-Authenticate": 'Bearer realm="notebook-routes"'}
-                return self._refuse(401, "no valid bearer token", headers, challenge)
             server._trusted.add(self.stream)
-        # The URL is built from the target; Host only names the authority, so it must be one
-        # (a Host of "x/admin?" would otherwise move the path into the authority's place).
-        host = hosts[0] if hosts else f"{server.host}:{server.port}"
-        if not _AUTHORITY.match(host):
-            return self._refuse(400, "Host is not an authority", headers)
-        if "*" not in server.allowed_hosts:
-            refusal = host_error(hosts[0] if hosts else None, server.allowed_hosts)
-            if refusal is not None:
-                fix = (
-                    f"{refusal[1]}; to serve it, pass Server(allowed_hosts=[...]) or set "
-                    "NOTEBOOK_ROUTES_ALLOWED_HOSTS\n"
-                )
-                return self._refuse(refusal[0], refusal[1], headers, text=fix)
-        length = headers.get("Content-Length")
-        self.chunked = "Transfer-Encoding" in headers
-        if length is not None or self.chunked:
-            refusal = framing_error(headers.get_all())
-            if refusal is not None:
-                return self._refuse(*refusal, headers)
-        size = int(length.split(",")[0]) if length is not None else 0
-        if size > server.max_body_size:
-            return self._refuse(413, "request body too large", headers)
-        target = start_line.path
-        if not target.startswith("/"):
-            return self._refuse(400, "request target is not a path", headers)
-        has_body = self.chunked or size > 0
-        if not has_body and start_line.method in ("GET", "HEAD"):
-            # A cache HIT is answered from the stored bytes, with no request object built.
-            try:
-                self.cached = dispatch_cached(
-                    server.app, start_line.method, target, f"http://{host}", list(headers.get_all())
-                )
-            except Exception:  # a bug of ours: dispatch answers, and logs it
-                self.cached = None
-            if self.cached is not None:
-                return None
+        self.chunked = head.chunked
+        # A cache HIT is answered from the stored bytes, with no request object built.
+        self.cached = answer_from_cache(server.app, method, target, pairs, head)
+        if self.cached is not None:
+            return None
+        has_body = head.has_body
         if has_body:
-            busy = self._reserve(size)
+            busy = self.ticket.reserve(head.size)
             if busy is not None:
-                return self._refuse(503, busy, headers, {"Retry-After": "1"})
+                return self._refuse(Refusal(503, busy, (("Retry-After", "1"),)))
         body = BodyStream() if has_body else BodyStream(b"")
         try:
             request = NextRequest(
-                start_line.method,
-                f"http://{host}{target}",
-                headers=Headers._parsed(list(headers.get_all())),
+                method,
+                f"http://{head.host}{target}",
+                headers=Headers._parsed(pairs),
                 body=body,
             )
         except ValueError:  # a target urllib cannot take apart: the client's mistake
-            self._release()
-            return self._refuse(400, "request target cannot be parsed", headers)
+            self.ticket.release()
+            return self._refuse(Refusal(400, "request target cannot be parsed"))
         self.body = body
         self.read_done = asyncio.get_running_loop().create_future()
         self.task = asyncio.ensure_future(self._serve(request))
         return None
-
-    def _reserve(self, size: int) -> str | None:
-        """Count a body against the server's bounds; the reason to refuse it, if over."""
-        server = self.server
-        if server.pending_bodies >= server.max_pending_bodies:
-            return "too many request bodies in flight"
-        if server.buffered_body_bytes + size > server.max_body_buffer:
-            return "request body buffer full"
-        server.pending_bodies += 1
-        self.pending = True
-        server.buffered_body_bytes += size
-        self.reserved = size
-        return None
-
-    def _body_in(self) -> None:
-        if self.pending:
-            self.pending = False
-            self.server.pending_bodies -= 1
-
-    def _release(self) -> None:
-        """Give back what this request counted against the server's bounds (idempotent)."""
-        self._body_in()
-        self.server.buffered_body_bytes -= self.reserved
-        self.reserved = 0
 
     # -- the request body ----------------------------------------------------------------
 
@@ -200,11 +156,8 @@ class Exchange(httputil.HTTPMessageDelegate):
             return self._refuse_midway(413, "request body too large")
         if self.discard:
             return None
-        if self.chunked:  # its size was not announced: count it as it comes
-            self.reserved += len(chunk)
-            self.server.buffered_body_bytes += len(chunk)
-            if self.server.buffered_body_bytes > self.server.max_body_buffer:
-                return self._refuse_midway(503, "request body buffer full")
+        if self.chunked and not self.ticket.grow(len(chunk)):  # its size was not announced
+            return self._refuse_midway(503, "request body buffer full")
         self.body.feed(chunk)
         return None
 
@@ -217,7 +170,7 @@ class Exchange(httputil.HTTPMessageDelegate):
             if pending is not None:
                 asyncio.ensure_future(pending)
             return
-        self._body_in()
+        self.ticket.body_in()
         if self.body is not None and not self.discard:
             self.body.finish()
         if self.read_done is not None and not self.read_done.done():
@@ -227,7 +180,7 @@ class Exchange(httputil.HTTPMessageDelegate):
         self.closed = True
         self.server._waiting.pop(self.stream, None)
         self.server._writing.pop(self.stream, None)
-        self._release()
+        self.ticket.release()
         if self.body is not None and not self.body.finished:
             self.body.fail(ConnectionError("the client closed the connection"))
         if self.read_done is not None and not self.read_done.done():
@@ -237,26 +190,14 @@ class Exchange(httputil.HTTPMessageDelegate):
 
     # -- refusals ------------------------------------------------------------------------
 
-    async def _refuse(
-        self,
-        status: int,
-        reason: str,
-        request_headers: httputil.HTTPHeaders,
-        headers: dict[str, str] | None = None,
-        *,
-        text: str = "",
-    ) -> None:
+    async def _refuse(self, refusal: Refusal) -> None:
         """Answer before reading the body, then close (the body is not wanted)."""
-        self._log_refusal(status, reason, request_headers)
-        body = text.encode()
-        out = httputil.HTTPHeaders(headers or {})
-        if body:
-            out["Content-Type"] = "text/plain; charset=utf-8"
-        out["Content-Length"] = str(len(body))
-        out["Connection"] = "close"
-        out["Date"] = _http_date()
+        self._log_refusal(refusal.status, refusal.reason, self.request_headers)
+        fields, body = refusal_fields(refusal)
         try:
-            await self.conn.write_headers(_start(status), out, body or None)
+            await self.conn.write_headers(
+                _start(refusal.status), _tornado_headers(fields), body or None
+            )
         except StreamClosedError:
             pass
         stream = self.conn.detach()  # so tornado neither reads the body nor adds a 400
@@ -265,14 +206,14 @@ class Exchange(httputil.HTTPMessageDelegate):
     def _refuse_midway(self, status: int, reason: str) -> Awaitable[None]:
         """Refuse a body that turned out too large while it arrived; no handler goes on."""
         self.refused = True
-        self._release()
+        self.ticket.release()
         if self.body is not None and not self.body.finished:
             self.body.fail(ValueError(reason))
         if self.task is not None:
             self.task.cancel()
         self._log_refusal(status, reason, None)
         out = httputil.HTTPHeaders({"Content-Length": "0", "Connection": "close"})
-        out["Date"] = _http_date()
+        out["Date"] = http_date()
         return self._send_quietly(self.conn.write_headers(_start(status), out))
 
     async def _send_quietly(self, write: Awaitable[None]) -> None:
@@ -281,24 +222,9 @@ class Exchange(httputil.HTTPMessageDelegate):
         except StreamClosedError:
             pass
 
-    def _log_refusal(self, status: int, reason: str, headers: httputil.HTTPHeaders | None) -> None:
-        """The log shows what the client got, even when a handler had already answered."""
-        if self.logged:
-            for entry in self.logged:
-                entry.status, entry.error = status, reason
-            return
-        self.server.app.log.append(
-            LogEntry(
-                time=time.time(),
-                method=self.method,
-                path=self.target.split("?", 1)[0],
-                route=None,
-                params={},
-                status=status,
-                duration_ms=0.0,
-                error=f"refused: {reason}",
-                request_headers=list(headers.get_all()) if headers is not None else [],
-            )
+    def _log_refusal(self, status: int, reason: str, headers: list[tuple[str, str]] | None) -> None:
+        log_refusal(
+            self.server.app, self.method, self.target, status, reason, headers, self.logged
         )
 
     # -- the response --------------------------------------------------------------------
@@ -307,29 +233,25 @@ class Exchange(httputil.HTTPMessageDelegate):
         self.logged = capture_entries()
         response = await self.server.app.handle(request)
         assert self.read_done is not None and self.body is not None
-        if not self.read_done.done() and _is_whole(response.body):
+        if not self.read_done.done() and is_whole(response.body):
             # The route answered without reading the rest of the body: drop it as it
             # comes rather than buffer it (it still has to arrive: HTTP/1.1 framing).
             self.discard = True
-            self.server.buffered_body_bytes -= self.reserved
-            self.reserved = 0
+            self.ticket.drop_bytes()
             self.body.fail(ConnectionError("the route answered before the body arrived"))
         await self.read_done  # answer once the request body is in
         try:
             if self.closed:
-                await _close_body(response.body)
+                await close_body(response.body)
                 return
             await self._write(response)
         finally:
-            self._release()
+            self.ticket.release()
 
     def _write_whole(self, response: Response) -> Awaitable[None] | None:
         """Write a response whose body is bytes or None: at once, or in awaited slices."""
         start, headers = _head(response)
         body = response.body
-        status = response.status
-        if status >= 200 and status not in (204, 304) and "Content-Length" not in headers:
-            headers["Content-Length"] = str(len(body or b""))
         if body is not None and len(body) > WRITE_SLICE:
             return self._write_slices(start, headers, body)
         self.conn.write_headers(start, headers, body or None)
@@ -359,29 +281,26 @@ class Exchange(httputil.HTTPMessageDelegate):
     async def _write(self, response: Response) -> None:
         conn = self.conn
         body = response.body
-        if _is_whole(body):
+        if is_whole(body):
             pending = self._write_whole(response)
             if pending is not None:
                 await pending
             return
         start, headers = _head(response)
-        if "Content-Type" not in headers:
-            # A stream without a type must not be sniffed into HTML on Jupyter's origin.
-            headers["X-Content-Type-Options"] = "nosniff"
         self.streaming = True
-        iterator = _chunks(body)
+        iterator = body_chunks(body)
         try:
             await self._flushed(conn.write_headers(start, headers))
             async for chunk in iterator:
                 if chunk:
                     await self._flushed(conn.write(chunk))
         except (StreamClosedError, asyncio.CancelledError):
-            await _close_body(body)
+            await close_body(body)
             return
         except Exception:
             # The body failed mid-stream: the status is already sent, so end the
             # connection abruptly rather than pretend the body was complete.
-            await _close_body(body)
+            await close_body(body)
             conn.close()
             return
         finally:
@@ -390,80 +309,16 @@ class Exchange(httputil.HTTPMessageDelegate):
         conn.finish()
 
 
-def _is_whole(body: object) -> bool:
-    return body is None or isinstance(body, bytes)
-
-
 def _start(status: int) -> httputil.ResponseStartLine:
     return httputil.ResponseStartLine("HTTP/1.1", status, httputil.responses.get(status, ""))
 
 
-def _head(response: Response) -> tuple[httputil.ResponseStartLine, httputil.HTTPHeaders]:
-    status = response.status
-    start = httputil.ResponseStartLine("HTTP/1.1", status, httputil.responses.get(status, ""))
+def _tornado_headers(fields: list[tuple[str, str]]) -> httputil.HTTPHeaders:
     headers = httputil.HTTPHeaders()
-    for name, value in response.headers.raw_items():
+    for name, value in fields:
         headers.add(name, value)
-    if "Date" not in headers:
-        headers["Date"] = _http_date()
-    return start, headers
+    return headers
 
 
-_date_cache: tuple[int, str] = (0, "")
-
-
-def _http_date() -> str:
-    """The Date header, formatted once a second rather than once a request."""
-    global _date_cache
-    now = int(time.time())
-    if _date_cache[0] != now:
-        _date_cache = (now, formatdate(now, usegmt=True))
-    return _date_cache[1]
-
-
-# RFC 3986 authority without userinfo: reg-name or IPv4, or an IP literal in brackets; a port.
-_AUTHORITY = re.compile(r"(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._~%!$&'()*+,;=-]+)(?::[0-9]*)?\Z")
-
-
-def _header_bytes(headers: httputil.HTTPHeaders) -> int:
-    """The size of the header fields as sent: ``Name: value\\r\\n`` each."""
-    return sum(len(name) + len(value) + 4 for name, value in headers.get_all())
-
-
-def _authorized(headers: httputil.HTTPHeaders, token: str) -> bool:
-    given = headers.get("Authorization", "")
-    scheme, _, value = given.partition(" ")
-    if scheme.lower() != "bearer":
-        return False
-    return hmac.compare_digest(value.strip().encode(), token.encode())
-
-
-async def _chunks(body: Any) -> AsyncIterator[bytes]:
-    """The chunks of a streamed body; a blocking sync generator runs in the worker pool."""
-    if hasattr(body, "__aiter__"):
-        async for chunk in body:
-            yield encode_chunk(chunk)
-        return
-    if isinstance(body, (list, tuple)):
-        for chunk in body:
-            yield encode_chunk(chunk)
-        return
-    iterator = iter(body)
-    loop = asyncio.get_running_loop()
-    done = object()
-    while True:
-        chunk = await loop.run_in_executor(None, next, iterator, done)
-        if chunk is done:
-            return
-        yield encode_chunk(chunk)
-
-
-async def _close_body(body: Any) -> None:
-    """Close a generator body so its ``finally`` blocks run."""
-    try:
-        if hasattr(body, "aclose"):
-            await body.aclose()
-        elif hasattr(body, "close") and not isinstance(body, (bytes, str)):
-            body.close()
-    except Exception:
-        pass
+def _head(response: Response) -> tuple[httputil.ResponseStartLine, httputil.HTTPHeaders]:
+    return _start(response.status), _tornado_headers(head_fields(response))

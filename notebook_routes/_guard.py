@@ -62,6 +62,20 @@ def framing_error(headers: Iterable[tuple[str, str]]) -> Refusal | None:
     return None
 
 
+def is_loopback(host: str) -> bool:
+    """Whether `host` names this machine only.
+
+    >>> is_loopback("127.0.0.1"), is_loopback("localhost"), is_loopback("0.0.0.0")
+    (True, True, False)
+    """
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
 def allowed_hosts(configured: Sequence[str] | None) -> frozenset[str]:
     """The extra Host names a loopback server answers: `configured`, else the environment.
 
