@@ -8,7 +8,7 @@ import sys
 import threading
 from collections.abc import Sequence
 
-from notebook_routes._loader import load_app_folder
+from notebook_routes._loader import load_app_folder, report_problems
 from notebook_routes._server import DEFAULT_WORKERS, Server, is_loopback
 from notebook_routes._summary import describe
 
@@ -30,6 +30,15 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--token", default=None, help="bearer token required from clients")
     serve.add_argument(
         "--workers", type=int, default=1, help="processes sharing the port (default 1)"
+    )
+    serve.add_argument(
+        "--server",
+        choices=("tornado", "uvicorn", "granian", "hypercorn"),
+        default="tornado",
+        help=(
+            "the HTTP server: tornado (default, built in), or an ASGI server from its extra, "
+            "e.g. pip install 'notebook-routes[uvicorn]'"
+        ),
     )
     serve.add_argument(
         "--threads",
@@ -83,14 +92,10 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _serve(args: argparse.Namespace) -> int:
+    if args.server != "tornado":
+        return _serve_asgi(args)
     app, problems = load_app_folder(args.folder)
-    for problem in problems:
-        print(f"error: {problem}", file=sys.stderr)
-    origins = {route.source: route.origin for route in app.routes}
-    for conflict in app.conflicts:
-        files = ", ".join(str(origins.get(source)) for source in conflict.routes)
-        print(f"{conflict.level}: {conflict.message} ({files})", file=sys.stderr)
-    has_errors = problems or any(c.level == "error" for c in app.conflicts)
+    has_errors = report_problems(app, problems)
     if args.strict and has_errors:
         print("notebook-routes: not starting (--strict)", file=sys.stderr)
         return 1
@@ -133,6 +138,50 @@ def _serve(args: argparse.Namespace) -> int:
         pass
     finally:
         server.stop()
+    return 0
+
+
+def _serve_asgi(args: argparse.Namespace) -> int:
+    """``serve --server uvicorn|granian|hypercorn``: each worker loads and prerenders the folder
+    itself (`notebook_routes.asgi`); here it is only read, to report problems and routes."""
+    from notebook_routes._servers import MissingExtra, require_extra, run_asgi_server
+
+    try:
+        require_extra(args.server, args.server)
+    except MissingExtra as exc:
+        print(f"error: --server {args.server}: {exc}", file=sys.stderr)
+        return 2
+    if args.workers < 1:
+        print("error: --workers must be at least 1", file=sys.stderr)
+        return 2
+    app, problems = load_app_folder(args.folder, prerender=False)
+    if report_problems(app, problems) and args.strict:
+        print("notebook-routes: not starting (--strict)", file=sys.stderr)
+        return 1
+    token = args.token
+    if token is None and not is_loopback(args.host):
+        token = secrets.token_urlsafe(24)
+        print(f"clients must send 'Authorization: Bearer {token}'", file=sys.stderr, flush=True)
+
+    def ready(url: str) -> None:
+        for route in app.routes:
+            print(describe(route, url), flush=True)
+        workers = f"{args.workers} worker{'s' if args.workers > 1 else ''}"
+        print(
+            f"notebook-routes serving {args.folder} at {url} ({args.server}, {workers})", flush=True
+        )
+
+    run_asgi_server(
+        args.server,
+        args.folder,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        token=token,
+        allowed_hosts=args.allow_host,
+        strict=args.strict,
+        on_ready=ready,
+    )
     return 0
 
 

@@ -34,3 +34,20 @@ def live() -> Iterator[Live]:
         yield Live(app, server)
     finally:
         server.stop()
+
+
+@pytest.fixture(params=["tornado", "uvicorn"])
+def served(request: pytest.FixtureRequest) -> Iterator[Live]:
+    """A `Live` on the embedded tornado server, then on uvicorn through `notebook_routes.asgi`:
+    the suites that use it hold both adapters to the same answers."""
+    app = App()
+    if request.param == "tornado":
+        server = Server(app).start()
+    else:
+        from tests.asgi_server import UvicornServer
+
+        server = UvicornServer(app).start()  # type: ignore[assignment]
+    try:
+        yield Live(app, server)
+    finally:
+        server.stop()
