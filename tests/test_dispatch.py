@@ -275,7 +275,9 @@ def test_invalid_json_is_400_with_a_one_line_reason(served):
         return {"got": await request.json()}
 
     served.app.add("/items", {"POST": POST})
-    bad = served.request("POST", "/items", body="{nope", headers={"Content-Type": "application/json"})
+    bad = served.request(
+        "POST", "/items", body="{nope", headers={"Content-Type": "application/json"}
+    )
     assert bad.status == 400
     assert "\n" not in bad.text and "JSON" in bad.text
     empty = served.request("POST", "/items")
@@ -393,7 +395,9 @@ def test_response_cookie_wins_and_is_serialized_once_cookies_changed(served):
 
 
 def test_response_cookies_pass_through_when_cookies_unchanged(served):
-    served.app.add("/raw", {"GET": lambda: Response("ok", headers={"Set-Cookie": "raw=1; HttpOnly"})})
+    served.app.add(
+        "/raw", {"GET": lambda: Response("ok", headers={"Set-Cookie": "raw=1; HttpOnly"})}
+    )
     assert served.request("GET", "/raw").headers.get_set_cookie() == ["raw=1; HttpOnly"]
 
 
