@@ -46,6 +46,8 @@ Architecture, bottom up: a module imports only modules listed before it (imports
     _cells.py              a %%route cell's text -> handlers (no IPython)
     _magics.py             the IPython magics (%%route, %%page, %request ...)
     _export/               notebook -> app/ folder: read, replay, name analysis, render, write
+    asgi.py                the ASGI face: create_app() for uvicorn, granian, hypercorn ...
+    _servers.py            serve --server uvicorn|granian|hypercorn (the servers' own runners)
     _run.py, _cli.py       notebook-routes run|serve|export
     __init__.py            the public names; Server, fetch ... imported on first use
 """
