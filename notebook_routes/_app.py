@@ -98,8 +98,10 @@ class App:
         return route
 
     def _install(self, route: Route, entries: list[CacheEntry]) -> None:
+        replaced = self._table.get(route.source, kind=route.kind) is not None
         self._table.add(route.pattern, route, kind=route.kind)
-        self._purge(route.source)  # the old handler's answers must not outlive it
+        if replaced:  # the old handler's answers must not outlive it (a new route has none)
+            self._purge(route.source)
         for entry in entries:
             self.cache.set(entry)
 
