@@ -223,9 +223,7 @@ class Exchange(httputil.HTTPMessageDelegate):
             pass
 
     def _log_refusal(self, status: int, reason: str, headers: list[tuple[str, str]] | None) -> None:
-        log_refusal(
-            self.server.app, self.method, self.target, status, reason, headers, self.logged
-        )
+        log_refusal(self.server.app, self.method, self.target, status, reason, headers, self.logged)
 
     # -- the response --------------------------------------------------------------------
 

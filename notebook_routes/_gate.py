@@ -358,5 +358,3 @@ async def close_body(body: Any) -> None:
             body.close()
     except Exception:
         pass
-
-
