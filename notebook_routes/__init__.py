@@ -42,11 +42,13 @@ Architecture, bottom up: a module imports only modules listed before it (imports
     _rendering.py          static/ISR: prerender, serve from the cache, regenerate
     _dispatch.py           one NextRequest -> one Response, by Next.js's rules, logged
     _app.py                App: routes + cache + log; add/remove/match/handle; no I/O
+    _gate.py               the per-request rules both HTTP adapters share (head checks, body
+                           budgets, cache-HIT fast path, refusal log, response head fields)
     _tables.py             the app as pandas DataFrames (pandas imported on use)
     _summary.py            the one-line summary of a route
     _client.py             request(): a real HTTP request from synchronous code
     _fetch.py              fetch(): Next.js's fetch with the data cache (tornado client)
-    _server.py             the tornado adapter, on its own thread and loop
+    _server.py             the tornado adapter, on its own thread and loop (_exchange.py)
     _runtime.py            the default App and its server (started on first use)
     _inspector/            the inspector: state.py (plain data), one module per tab
     _loader.py             an app/ folder of route.py files -> App
@@ -54,6 +56,8 @@ Architecture, bottom up: a module imports only modules listed before it (imports
     _cells.py              a %%route cell's text -> handlers (no IPython)
     _magics.py             the IPython magics (%%route, %%page, %request ...)
     _export/               notebook -> app/ folder: read, replay, name analysis, render, write
+    asgi.py                the ASGI face: create_app() for uvicorn, granian, hypercorn ...
+    _servers.py            serve --server uvicorn|granian|hypercorn (the servers' own runners)
     _run.py, _cli.py       notebook-routes run|serve|export
     __init__.py            the public names; Server, fetch ... imported on first use
 """

@@ -198,8 +198,8 @@ class App:
         if old is not None:  # a re-run cell: its hits start again, the path's total goes on
             route.earlier_hits = old.total_hits
         self._table.add(route.pattern, route, kind=route.kind)
-        if replaced:
-            self._purge(route.source)  # the old handler's answers must not outlive it
+        if replaced:  # the old handler's answers must not outlive it (a new route has none)
+            self._purge(route.source)
         for entry in entries:
             self.cache.set(entry)
         return replaced

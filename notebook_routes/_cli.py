@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 from notebook_routes._app import App, check_origin
 from notebook_routes._cli_devloop import DEVLOOP_COMMANDS, _openapi_commands
-from notebook_routes._loader import load_app_folder
+from notebook_routes._loader import load_app_folder, report_problems
 from notebook_routes._server import DEFAULT_WORKERS, Server, is_loopback, origin_of
 from notebook_routes._summary import describe
 from notebook_routes.cache._handler import ENV_VAR, cache_url_from_env
@@ -42,6 +42,15 @@ def _parser() -> argparse.ArgumentParser:
     )
     serve.add_argument(
         "--workers", type=int, default=1, help="processes sharing the port (default 1)"
+    )
+    serve.add_argument(
+        "--server",
+        choices=("tornado", "uvicorn", "granian", "hypercorn"),
+        default="tornado",
+        help=(
+            "the HTTP server: tornado (default, built in), or an ASGI server from its extra, "
+            "e.g. pip install 'notebook-routes[uvicorn]'"
+        ),
     )
     serve.add_argument(
         "--threads",
@@ -150,6 +159,8 @@ def _app_for(args: argparse.Namespace) -> App | None:
 
 
 def _serve(args: argparse.Namespace) -> int:
+    if args.server != "tornado":
+        return _serve_asgi(args)
     if args.workers < 1:
         print("error: --workers must be at least 1", file=sys.stderr)
         return 2
@@ -181,13 +192,7 @@ def _serve(args: argparse.Namespace) -> int:
     sockets = bind_sockets(args.port, args.host)
     app.served_at = origin_of(args.host, sockets[0].getsockname()[1])
     app, problems = load_app_folder(args.folder, app)
-    for problem in problems:
-        print(f"error: {problem}", file=sys.stderr)
-    origins = {route.source: route.origin for route in app.routes}
-    for conflict in app.conflicts:
-        files = ", ".join(str(origins.get(source)) for source in conflict.routes)
-        print(f"{conflict.level}: {conflict.message} ({files})", file=sys.stderr)
-    has_errors = problems or any(c.level == "error" for c in app.conflicts)
+    has_errors = report_problems(app, problems)
     if args.strict and has_errors:
         print("notebook-routes: not starting (--strict)", file=sys.stderr)
         for sock in sockets:
@@ -229,6 +234,55 @@ def _serve(args: argparse.Namespace) -> int:
         pass
     finally:
         server.stop()
+    return 0
+
+
+def _serve_asgi(args: argparse.Namespace) -> int:
+    """``serve --server uvicorn|granian|hypercorn``: each worker loads and prerenders the folder
+    itself (`notebook_routes.asgi`); here it is only read, to report problems and routes."""
+    from notebook_routes._servers import MissingExtra, require_extra, run_asgi_server
+
+    try:
+        require_extra(args.server, args.server)
+    except MissingExtra as exc:
+        print(f"error: --server {args.server}: {exc}", file=sys.stderr)
+        return 2
+    if args.workers < 1:
+        print("error: --workers must be at least 1", file=sys.stderr)
+        return 2
+    app, problems = load_app_folder(args.folder, prerender=False)
+    if report_problems(app, problems) and args.strict:
+        print("notebook-routes: not starting (--strict)", file=sys.stderr)
+        return 1
+    token = args.token
+    if token is None and not is_loopback(args.host):
+        token = secrets.token_urlsafe(24)
+        print(f"clients must send 'Authorization: Bearer {token}'", file=sys.stderr, flush=True)
+
+    def ready(url: str) -> None:
+        for route in app.routes:
+            print(describe(route, url), flush=True)
+        workers = f"{args.workers} worker{'s' if args.workers > 1 else ''}"
+        print(
+            f"notebook-routes serving {args.folder} at {url} ({args.server}, {workers})", flush=True
+        )
+
+    # Each worker reads these (notebook_routes.asgi.create_app()).
+    if args.cache:
+        os.environ["NOTEBOOK_ROUTES_CACHE"] = args.cache
+    if not args.compress:
+        os.environ["NOTEBOOK_ROUTES_COMPRESS"] = "0"
+    run_asgi_server(
+        args.server,
+        args.folder,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        token=token,
+        allowed_hosts=args.allow_host,
+        strict=args.strict,
+        on_ready=ready,
+    )
     return 0
 
 

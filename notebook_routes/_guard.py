@@ -62,6 +62,20 @@ def framing_error(headers: Iterable[tuple[str, str]]) -> Refusal | None:
     return None
 
 
+def is_loopback(host: str) -> bool:
+    """Whether `host` names this machine only.
+
+    >>> is_loopback("127.0.0.1"), is_loopback("localhost"), is_loopback("0.0.0.0")
+    (True, True, False)
+    """
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
 def allowed_hosts(configured: Sequence[str] | None) -> frozenset[str]:
     """The extra Host names a loopback server answers: `configured`, else the environment.
 
@@ -75,6 +89,10 @@ def allowed_hosts(configured: Sequence[str] | None) -> frozenset[str]:
     return frozenset(h.strip().lower() for h in configured)
 
 
+_VERDICTS_MAX = 256  # Host values remembered: a server sees a handful, an attacker many
+_verdicts: dict[tuple[str, frozenset[str]], Refusal | None] = {}
+
+
 def host_error(host: str | None, allowed: frozenset[str]) -> Refusal | None:
     """Refuse a Host that is not a loopback name: a DNS-rebinding page sends its own name.
 
@@ -85,6 +103,18 @@ def host_error(host: str | None, allowed: frozenset[str]) -> Refusal | None:
     """
     if host is None or "*" in allowed:
         return None  # HTTP/1.0 without Host: nothing a browser sends
+    key = (host, allowed)
+    try:
+        return _verdicts[key]  # parsing an IP address costs more than the rest of the checks
+    except KeyError:
+        pass
+    verdict = _host_verdict(host, allowed)
+    if len(_verdicts) < _VERDICTS_MAX:
+        _verdicts[key] = verdict
+    return verdict
+
+
+def _host_verdict(host: str, allowed: frozenset[str]) -> Refusal | None:
     name = host.lower()
     if name.startswith("["):
         name = name[1 : name.find("]")] if "]" in name else name

@@ -18,6 +18,7 @@ import asyncio
 import contextvars
 import functools
 import inspect
+import types
 from collections.abc import Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -89,6 +90,12 @@ class Handler:
                 f"{method} in route {route} is a {type(fn).__name__}, not a function; "
                 f"export a function `def {method}(request, context): ...`."
             )
+        if type(fn) is types.FunctionType and not fn.__dict__:
+            # A plain function (no __wrapped__ or __signature__ to follow): its code object
+            # says what inspect.signature would, ten times faster (App.add of 10,000 routes).
+            fast = cls._from_code(fn)
+            if fast is not None:
+                return fast
         try:
             signature = inspect.signature(fn)
         except (TypeError, ValueError):  # builtins without a signature: pass everything
@@ -115,6 +122,19 @@ class Handler:
             getattr(fn, "__call__", None)  # noqa: B004 - async callable objects
         )
         return cls(fn, arity, is_async)
+
+    @classmethod
+    def _from_code(cls, fn: types.FunctionType) -> Handler | None:
+        """`wrap` for a plain function, from its code object; None to take the slow path
+        (a signature to refuse, so that the message shows it as inspect does)."""
+        code = fn.__code__
+        positional = code.co_argcount  # positional-only ones included
+        required = positional - len(fn.__defaults__ or ())
+        required_kw = code.co_kwonlyargcount - len(fn.__kwdefaults__ or {})
+        if required > 2 or required_kw:
+            return None
+        arity = 2 if code.co_flags & inspect.CO_VARARGS else min(positional, 2)
+        return cls(fn, arity, bool(code.co_flags & inspect.CO_COROUTINE))
 
     async def call(self, request: Any, context: RouteContext) -> Any:
         args = (request, context)[: self.arity]

@@ -15,6 +15,7 @@ import sys
 import traceback
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TextIO
 
 from notebook_routes._app import App
 from notebook_routes._proxy import PROXY_FILE
@@ -76,12 +77,13 @@ def load_app_folder(
     With `prerender` (the default), static routes are rendered now, as ``next build``
     does; that runs an event loop, so call it where none is running.
     """
-    return asyncio.run(_load(folder, app, prerender=prerender))
+    return asyncio.run(load_app_folder_async(folder, app, prerender=prerender))
 
 
-async def _load(
-    folder: str | Path, app: App | None, *, prerender: bool
+async def load_app_folder_async(
+    folder: str | Path, app: App | None = None, *, prerender: bool = True
 ) -> tuple[App, list[LoadProblem]]:
+    """`load_app_folder` on a running loop (an ASGI server's lifespan start-up)."""
     root = Path(folder)
     if not root.is_dir():
         raise FileNotFoundError(f"{root} is not a folder; give the path of an app/ folder")
@@ -111,3 +113,18 @@ async def _load(
         except (RouteError, TypeError) as exc:
             problems.append(LoadProblem(file, str(exc)))
     return app, problems
+
+
+def report_problems(app: App, problems: list[LoadProblem], out: TextIO | None = None) -> bool:
+    """Print what did not load and every conflict, naming the files; True if any is an error.
+
+    What ``serve`` prints at start-up, and every ASGI worker at its lifespan start-up.
+    """
+    out = out if out is not None else sys.stderr
+    for problem in problems:
+        print(f"error: {problem}", file=out)
+    origins = {route.source: route.origin for route in app.routes}
+    for conflict in app.conflicts:
+        files = ", ".join(str(origins.get(source)) for source in conflict.routes)
+        print(f"{conflict.level}: {conflict.message} ({files})", file=out)
+    return bool(problems) or any(c.level == "error" for c in app.conflicts)

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
-import ipaddress
 import os
 import secrets
 import socket
@@ -41,33 +40,20 @@ from tornado.netutil import bind_sockets
 from notebook_routes._accept import Acceptor
 from notebook_routes._app import App
 from notebook_routes._exchange import LINGER_BYTES, Connections
-from notebook_routes._guard import allowed_hosts, connection_cap
+from notebook_routes._gate import (
+    DEFAULT_BODY_BUFFER,
+    DEFAULT_MAX_BODY_SIZE,
+    DEFAULT_MAX_HEADER_SIZE,
+    DEFAULT_PENDING_BODIES,
+)
+from notebook_routes._guard import allowed_hosts, connection_cap, is_loopback
 
-MiB = 1024 * 1024
-DEFAULT_MAX_BODY_SIZE = 10 * MiB
-DEFAULT_MAX_HEADER_SIZE = 64 * 1024  # tornado's own default; larger header blocks get 431
 DEFAULT_WORKERS = 32
 IDLE_TIMEOUT_S = 30.0
 WRITE_TIMEOUT_S = 30.0
 # Before a connection has carried a request with the token, it gets this long to send one.
 UNAUTHENTICATED_HEAD_TIMEOUT_S = 5.0
-DEFAULT_BODY_BUFFER = 64 * MiB
-DEFAULT_PENDING_BODIES = 64
 AFTER_GRACE_S = 30.0  # how long stop() waits for pending after() callbacks
-
-
-def is_loopback(host: str) -> bool:
-    """Whether ``host`` only reaches this machine.
-
-    >>> is_loopback("127.0.0.1"), is_loopback("localhost"), is_loopback("0.0.0.0")
-    (True, True, False)
-    """
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
 
 
 class Server:

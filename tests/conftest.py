@@ -63,3 +63,20 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if item.path.suffix == ".ipynb" or "kernel" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.slow)
+
+
+@pytest.fixture(params=["tornado", "uvicorn"])
+def served(request: pytest.FixtureRequest) -> Iterator[Live]:
+    """A `Live` on the embedded tornado server, then on uvicorn through `notebook_routes.asgi`:
+    the suites that use it hold both adapters to the same answers."""
+    app = App()
+    if request.param == "tornado":
+        server = Server(app).start()
+    else:
+        from tests.asgi_server import UvicornServer
+
+        server = UvicornServer(app).start()  # type: ignore[assignment]
+    try:
+        yield Live(app, server)
+    finally:
+        server.stop()

@@ -1,5 +1,6 @@
-"""Every seed example, ported to notebooks/app/, answered the same two ways:
-served by the real `notebook-routes serve`, and typed into a real kernel as `%%route` cells."""
+"""Every seed example, ported to notebooks/app/, answered the same three ways: served by the
+real `notebook-routes serve` (on its tornado server, then on uvicorn through
+`notebook_routes.asgi`), and typed into a real kernel as `%%route` cells."""
 
 from __future__ import annotations
 
@@ -27,9 +28,10 @@ class Served:
         return send(self.url, method, path, **kwargs)  # type: ignore[arg-type]
 
 
-def _serve() -> Iterator[Served]:
+def serve(*options: str) -> Iterator[Served]:
+    """`notebook-routes serve notebooks/app --port 0 OPTIONS...` until the test is done."""
     process = subprocess.Popen(
-        [sys.executable, "-m", "notebook_routes", "serve", str(APP), "--port", "0"],
+        [sys.executable, "-m", "notebook_routes", "serve", str(APP), "--port", "0", *options],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -61,9 +63,16 @@ def _kernel() -> Iterator[Served]:
         kernel.shutdown()
 
 
-@pytest.fixture(scope="module", params=["serve", pytest.param("kernel", marks=pytest.mark.slow)])
+@pytest.fixture(
+    scope="module", params=["serve", "uvicorn", pytest.param("kernel", marks=pytest.mark.slow)]
+)
 def served(request: pytest.FixtureRequest) -> Iterator[Served]:
-    yield from (_serve() if request.param == "serve" else _kernel())
+    if request.param == "kernel":
+        yield from _kernel()
+    elif request.param == "uvicorn":
+        yield from serve("--server", "uvicorn")
+    else:
+        yield from serve()
 
 
 def test_hello(served):

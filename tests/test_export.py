@@ -12,6 +12,7 @@ import os
 import re
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -177,6 +178,9 @@ def test_export_prints_one_line_per_file(app_dir, export_run):
         f"wrote {out}/api/list/route.py",
         f"wrote {out}/shop/[tag]/[item]/route.py",
         f"wrote {out}/about/page.html (a page: `notebook-routes serve` does not serve pages)",
+        # beside app/, so that the folder deploys as it is (uvicorn asgi:app)
+        f"wrote {app_dir.parent}/asgi.py",
+        f"wrote {app_dir.parent}/requirements.txt",
     ]
     assert Path(out, "about", "page.html").read_text() == "<h1>About</h1>\n"
 
@@ -369,3 +373,46 @@ def test_a_notebook_without_route_cells_exports_nothing(tmp_path):
     assert export_command(notebook, tmp_path / "out", stderr=stderr) == 1
     assert stderr.getvalue() == f"error: {notebook} has no %%route or %%page cells to export\n"
     assert not (tmp_path / "out").exists()
+
+
+# -- the production recipe of the README: export, then uvicorn with 2 workers ------------
+
+
+@pytest.fixture(scope="module")
+def uvicorn_url(app_dir: Path, export_run: subprocess.CompletedProcess[str]) -> Iterator[str]:
+    """``cd <beside app/> && uvicorn asgi:app --workers 2``, as the README says."""
+    from notebook_routes._servers import free_port
+
+    port = free_port("127.0.0.1")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "asgi:app", "--workers", "2", "--port", str(port)],
+        cwd=app_dir.parent,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if send(url, "GET", "/api/hello", timeout=2).status == 200:
+                    break
+            except OSError:
+                pass
+            if time.monotonic() > deadline or process.poll() is not None:
+                process.terminate()
+                pytest.fail("uvicorn did not start: " + (process.communicate(timeout=10)[1]))
+            time.sleep(0.1)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(15)
+
+
+@pytest.mark.timeout(300)
+@pytest.mark.parametrize(("method", "path", "kwargs"), REQUESTS)
+def test_the_exported_folder_on_uvicorn_with_two_workers_answers_as_the_kernel_did(
+    kernel_url, uvicorn_url, method, path, kwargs
+):
+    assert answer(uvicorn_url, method, path, kwargs) == answer(kernel_url, method, path, kwargs)

@@ -139,6 +139,11 @@ PUBLIC = {
         "path_tag",
         "using_store",
     ],
+    # The ASGI face: `uvicorn --factory notebook_routes.asgi:create_app` (issue 14).
+    "notebook_routes.asgi": [
+        "ASGIApp",
+        "create_app",
+    ],
 }
 
 

@@ -33,6 +33,58 @@ def write_export(export: Export, out: str | Path, *, force: bool = False) -> lis
     return written
 
 
+ASGI_MARK = "# written by notebook-routes export"
+
+
+def deploy_files(out: Path) -> dict[str, str]:
+    """``asgi.py`` and ``requirements.txt``, written beside the app folder `out`, so that the
+    folder deploys as it is: ``uvicorn asgi:app --workers 4``.
+
+    >>> sorted(deploy_files(Path("site/app")))
+    ['asgi.py', 'requirements.txt']
+    """
+    from notebook_routes import __version__
+
+    asgi = f"""{ASGI_MARK}
+\"\"\"The ASGI app of the routes in {out.name}/ beside this file.
+
+    uvicorn asgi:app --workers 4
+    gunicorn -k uvicorn_worker.UvicornWorker -w 4 asgi:app
+
+Set NOTEBOOK_ROUTES_CACHE=redis://HOST:6379/0 to share one cache between workers and hosts.
+\"\"\"
+
+from pathlib import Path
+
+from notebook_routes.asgi import create_app
+
+app = create_app(Path(__file__).resolve().parent / {out.name!r})
+"""
+    requirements = f"""{ASGI_MARK}
+notebook-routes[uvicorn]>={__version__}
+# For a cache shared by every worker and host (NOTEBOOK_ROUTES_CACHE=redis://...):
+# notebook-routes[uvicorn,redis]>={__version__}
+# Add here the packages your routes import.
+"""
+    return {"asgi.py": asgi, "requirements.txt": requirements}
+
+
+def write_deploy_files(out: Path, *, force: bool = False) -> tuple[list[Path], list[str]]:
+    """Write `deploy_files` beside `out`; a file there that we did not write is kept
+    (unless `force`). Returns the files written and a warning per file kept."""
+    written, kept = [], []
+    for name, text in deploy_files(out).items():
+        target = out.resolve().parent / name
+        if target.exists() and not force:
+            current = target.read_text(encoding="utf-8", errors="replace")
+            if not current.startswith(ASGI_MARK):
+                kept.append(f"warning: kept {target} (not written by export; --force replaces it)")
+                continue
+        target.write_text(text, encoding="utf-8")
+        written.append(target)
+    return written, kept
+
+
 def export_notebook(notebook: str | Path, out: str | Path, *, force: bool = False) -> Export:
     """Read `notebook`, export its routes to the folder `out`, and return what was written."""
     export = export_cells(notebook_cells(notebook), notebook_name=Path(notebook).name)
@@ -64,6 +116,8 @@ def export_command(
         return 1
     try:
         written = write_export(export, out, force=force)
+        beside, kept = write_deploy_files(Path(out), force=force)
+        written += beside
     except OSError as exc:
         print(f"error: cannot write to {out}: {exc}", file=stderr)
         return 1
@@ -74,4 +128,6 @@ def export_command(
             else ""
         )
         print(f"wrote {path}{note}", file=stdout)
+    for warning in kept:
+        print(warning, file=stderr)
     return 0

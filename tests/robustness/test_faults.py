@@ -333,6 +333,30 @@ def odd_requests(draw: st.DrawFn) -> bytes:
 
 @pytest.mark.slow  # a load test
 def test_1000_malformed_requests_leave_the_server_answering_and_leak_nothing(faulty, no_leaks):
+    fuzz(faulty)
+
+
+@pytest.fixture(scope="module")
+def faulty_on_uvicorn() -> Iterator[Faulty]:
+    from tests.asgi_server import UvicornServer
+
+    release = threading.Event()
+    closed = {"async": threading.Event(), "sync": threading.Event()}
+    server = UvicornServer(faulty_app(release, closed), allowed_hosts=["*"]).start()
+    try:
+        yield Faulty(server.app, server, release, closed)  # type: ignore[arg-type]
+    finally:
+        release.set()
+        server.stop()
+
+
+def test_1000_malformed_requests_leave_uvicorn_answering(faulty_on_uvicorn):
+    """The same fuzz through notebook_routes.asgi: uvicorn parses, our rules answer."""
+    faulty_on_uvicorn.release.set()  # a plain-def handler that blocks returns at once
+    fuzz(faulty_on_uvicorn)
+
+
+def fuzz(faulty: Faulty) -> None:
     port = faulty.server.port
     checked = {"n": 0}
 
