@@ -253,11 +253,11 @@ class Exchange(httputil.HTTPMessageDelegate):
 
     def _write_whole(self, response: Response) -> Awaitable[None] | None:
         """Write a response whose body is bytes or None: at once, or in awaited slices."""
-        out = self._wire(response)
-        start, headers, body = _start(response.status), _tornado_headers(out.fields), out.body
-        if body is not None and len(body) > WRITE_SLICE:
-            return self._write_slices(start, headers, body)
         try:
+            out = self._wire(response)
+            start, headers, body = _start(response.status), _tornado_headers(out.fields), out.body
+            if body is not None and len(body) > WRITE_SLICE:
+                return self._write_slices(start, headers, body)
             self.conn.write_headers(start, headers, body or None)
         except _UNSENDABLE as exc:
             self._unsendable(exc)
@@ -317,11 +317,11 @@ class Exchange(httputil.HTTPMessageDelegate):
             if pending is not None:
                 await pending
             return
-        out = self._wire(response)
         self.streaming = True
-        iterator = encoded_chunks(body_chunks(body), out.encoder)
         try:
             try:
+                out = self._wire(response)
+                iterator = encoded_chunks(body_chunks(body), out.encoder)
                 writing = conn.write_headers(_start(response.status), _tornado_headers(out.fields))
             except _UNSENDABLE as exc:
                 await close_body(body)

@@ -5,6 +5,7 @@ kernel for the tests of a module. Tests that need a kernel, a browser or Binder 
 from __future__ import annotations
 
 import http.client
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -27,6 +28,11 @@ class Live:
 
     def connection(self) -> http.client.HTTPConnection:
         return http.client.HTTPConnection("127.0.0.1", self.server.port, timeout=10)
+
+
+# Kernels started by tests take any free port: only the test of the port choice itself
+# (which removes this variable) asks for 3000, so no other test's kernel races it there.
+os.environ.setdefault("NOTEBOOK_ROUTES_PORT", "0")
 
 
 @pytest.fixture

@@ -138,6 +138,7 @@ def test_missing_extras_name_the_install_command(kernel):
     kernel.ok("del sys.modules['pandas'], sys.modules['ipywidgets']")
 
 
+@pytest.mark.slow
 def test_port_3000_first_then_the_next_free_one_saying_so():
     env = {k: v for k, v in os.environ.items() if k != "NOTEBOOK_ROUTES_PORT"}
     taken = []
