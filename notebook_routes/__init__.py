@@ -23,6 +23,7 @@ Architecture, bottom up: a module imports only modules listed before it (imports
     web/_request.py        Request and NextRequest (body readers, NextURL)
     web/_response.py       Response and NextResponse, coerce_response
     web/_context.py        cookies(), headers(), redirect(), connection(), draft_mode() ...
+    _not_found.py          Next.js's not-found page (the 404 of an unmatched path)
     cache/_tags.py         tag invalidation times; implicit path and route tags
     cache/_store.py        CacheEntry, the CacheStore interface, MemoryCache, the Clock protocol
     cache/_local.py        the bounded local tier of a shared store
@@ -31,6 +32,9 @@ Architecture, bottom up: a module imports only modules listed before it (imports
     cache/_data.py         cached() and the current store of a request
     cache/_invalidate.py   revalidate_path/_tag on a store: at once, or queued in a request
     _config.py             segment config (dynamic, revalidate, max_duration ...)
+    _compress.py           gzip/deflate as Next.js's compress: true negotiates it
+    _guard.py              pure checks: body framing, Host names (DNS rebinding), connection cap
+    _schema.py             type hints -> JSON Schema (TypedDict, dataclass, pydantic)
     web/_after.py          after(): callbacks run once the response is sent (AfterTasks)
     _extras.py             optional packages: require() names the extra that installs one
     _tracebacks.py         a handler's traceback trimmed to the user's frames, cells named
@@ -41,6 +45,8 @@ Architecture, bottom up: a module imports only modules listed before it (imports
     _route.py              Route, METHODS, a namespace -> Route, the rendering policy
     _rendering.py          static/ISR: prerender, serve from the cache, regenerate
     _dispatch.py           one NextRequest -> one Response, by Next.js's rules, logged
+    _openapi.py            the OpenAPI 3.1 document of an App's routes and traffic
+    _api_docs.py           /_notebook_routes/openapi.json and /docs, answered by every server
     _app.py                App: routes + cache + log; add/remove/match/handle; no I/O
     _gate.py               the per-request rules both HTTP adapters share (head checks, body
                            budgets, cache-HIT fast path, refusal log, response head fields)
@@ -48,16 +54,24 @@ Architecture, bottom up: a module imports only modules listed before it (imports
     _summary.py            the one-line summary of a route
     _client.py             request(): a real HTTP request from synchronous code
     _fetch.py              fetch(): Next.js's fetch with the data cache (tornado client)
-    _server.py             the tornado adapter, on its own thread and loop (_exchange.py)
+    _accept.py             the accept loop: a connection cap and back-off instead of spinning
+    _exchange.py           one request/response on a tornado connection, over _gate's rules
+    _server.py             the tornado adapter, on its own thread and loop
     _runtime.py            the default App and its server (started on first use)
+    _replay.py             replay a logged request; copy it as curl
+    _har.py                the request log as HAR 1.2
+    _testgen.py            chosen requests as a pytest file against `serve` of an app
+    _devloop.py            openapi(), replay(), export_har(), export_tests() for the notebook
     _inspector/            the inspector: state.py (plain data), one module per tab
     _loader.py             an app/ folder of route.py files -> App
+    _dev.py                notebook-routes dev: serve, and reload route.py files as they change
     _cell_source.py        what a %%route/%%page cell means: magic line, forms, body template
     _cells.py              a %%route cell's text -> handlers (no IPython)
     _magics.py             the IPython magics (%%route, %%page, %request ...)
     _export/               notebook -> app/ folder: read, replay, name analysis, render, write
     asgi.py                the ASGI face: create_app() for uvicorn, granian, hypercorn ...
     _servers.py            serve --server uvicorn|granian|hypercorn (the servers' own runners)
+    _cli_devloop.py        notebook-routes dev|openapi
     _run.py, _cli.py       notebook-routes run|serve|export
     __init__.py            the public names; Server, fetch ... imported on first use
 """

@@ -81,7 +81,7 @@ def start(
             return Server(_app, host=host, port=number, token=token, **options)
 
         srv = None
-        if chosen is None and _kept_port:
+        if not chosen and _kept_port:  # None (our choice) or 0 (any port): keep the last
             # A reload of the extension keeps its port, so printed links stay valid.
             try:
                 srv = make(_kept_port).start()

@@ -7,7 +7,7 @@ are compared without it. The kernel starts when the notebook's first cell is set
 the variable is set just before.
 
 Cells tagged ``needs-redis-server`` (in 06-caching) start a throwaway redis-server to show
-two processes sharing one cache. Where it is missing they print that they skip, which
+two processes sharing one cache. Where it (or redis-py) is missing they print that they skip, which
 differs from the stored output: only there, and only for them, the output comparison is
 turned off (the cells still run and must not fail).
 """
@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from importlib.util import find_spec
 
 import pytest
 
@@ -28,7 +29,7 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    if shutil.which("redis-server") is not None:
+    if shutil.which("redis-server") is not None and find_spec("redis") is not None:
         return
     for item in items:
         cell = getattr(item, "cell", None)
