@@ -173,8 +173,10 @@ def explain(req: Request, nxt: Answer, ours: Answer, aspects: list[Aspect]) -> l
             "bug",
             *left,
         )
-    if left and nxt.status == 400 == ours.status and (
-        "host:missing" in tags or {"target:raw-utf8", "target:raw-latin1"} & tags
+    if (
+        left
+        and nxt.status == 400 == ours.status
+        and ("host:missing" in tags or {"target:raw-utf8", "target:raw-latin1"} & tags)
     ):
         take(
             "400 with a one-line reason (raw non-ASCII target, HTTP/1.1 without Host): "
