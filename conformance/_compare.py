@@ -173,6 +173,17 @@ def explain(req: Request, nxt: Answer, ours: Answer, aspects: list[Aspect]) -> l
             "bug",
             *left,
         )
+    if (
+        left
+        and nxt.status == 400 == ours.status
+        and ("host:missing" in tags or {"target:raw-utf8", "target:raw-latin1"} & tags)
+    ):
+        take(
+            "400 with a one-line reason (raw non-ASCII target, HTTP/1.1 without Host): "
+            "Node.js sends no body",
+            "documented",
+            *left,
+        )
     if left and "host:missing" in tags and "version:1.0" not in tags and nxt.status == 400:
         take(
             "HTTP/1.1 request without Host: Node.js 400 (RFC 9112 3.2 MUST), ours answers",
@@ -283,7 +294,14 @@ def explain(req: Request, nxt: Answer, ours: Answer, aspects: list[Aspect]) -> l
                 moved,
             )
         refresh = find("header", "refresh")
-        if refresh:
+        if refresh and moved and ours.get("refresh") == f"0;url={ours.get('location')}":
+            take(
+                "308 Location: Next.js re-serialises the target (empty query dropped, <> "
+                "percent-encoded, #fragment kept), ours copies it",
+                "bug",
+                refresh,
+            )
+        elif refresh:
             take(
                 "308 Refresh: 0;url=... header (Next.js; not in the documented deviations)",
                 "bug",

@@ -298,7 +298,9 @@ async def _respond(app: App, request: NextRequest, outcome: Outcome) -> Response
     path = url.pathname
     normalized = normalize_request_path(path)
     if normalized != path:
-        return Response(status=308, headers={"Location": normalized + url.search})
+        # Next.js adds Refresh so a client that ignores a 308 still goes there.
+        target = normalized + url.search
+        return Response(status=308, headers={"Location": target, "Refresh": f"0;url={target}"})
 
     proxy = app.proxy
     if proxy is None or not proxy.applies(request):

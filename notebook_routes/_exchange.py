@@ -113,6 +113,7 @@ class Exchange(httputil.HTTPMessageDelegate):
             pairs,
             f"{server.host}:{server.port}",
             allowed_hosts=server.allowed_hosts,
+            http_version=start_line.version.removeprefix("HTTP/"),
         )
         if isinstance(head, Refusal):
             return self._refuse(head)
@@ -199,6 +200,8 @@ class Exchange(httputil.HTTPMessageDelegate):
         """Answer before reading the body, then close (the body is not wanted)."""
         self._log_refusal(refusal.status, refusal.reason, self.request_headers)
         fields, body = refusal_fields(refusal)
+        if self.method == "HEAD":  # tornado refuses to write a body after HEAD: no answer at all
+            body = b""
         try:
             await self.conn.write_headers(
                 _start(refusal.status), _tornado_headers(fields), body or None

@@ -13,7 +13,8 @@ knows tornado or ASGI: headers are ``(name, value)`` str pairs.
 Head(host='localhost:3000', size=0, chunked=False)
 >>> check_head(Limits(), "GET", "/a", [("Host", "evil.test")], "h", **loopback).status
 403
->>> check_head(Limits(), "POST", "/a", [("Content-Length", "99999999999")], "h").reason
+>>> big = [("Host", "h"), ("Content-Length", "99999999999")]
+>>> check_head(Limits(), "POST", "/a", big, "h").reason
 'request body too large'
 """
 
@@ -47,6 +48,7 @@ RAW_NON_ASCII_TARGET = (
     "Bad Request: the request target has raw non-ASCII bytes; percent-encode them "
     "(/items/%E2%9C%93, not /items/\u2713)."
 )
+NO_HOST = "Bad Request: an HTTP/1.1 request needs a Host header (RFC 9112, section 3.2).\n"
 
 # RFC 3986 authority without userinfo: reg-name or IPv4, or an IP literal in brackets; a port.
 _AUTHORITY = re.compile(r"(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._~%!$&'()*+,;=-]+)(?::[0-9]*)?\Z")
@@ -108,17 +110,21 @@ def check_head(
     default_host: str,
     *,
     allowed_hosts: frozenset[str] = frozenset({"*"}),
+    http_version: str = "1.1",
 ) -> Head | Refusal:
     """The checks on a request head, in the order a refusal is chosen.
 
     `allowed_hosts` are the Host names answered besides loopback ones (``"*"``: any, as on
-    a network bind); `default_host` names the server for a request without Host.
+    a network bind); `default_host` names the server for an HTTP/1.0 request without Host
+    (`http_version` ``"1.0"``); an HTTP/1.1 one without Host is a 400.
 
     >>> limits = Limits(token="t")
-    >>> check_head(limits, "GET", "/", [("Authorization", "Bearer t")], "h").host
-    'h'
-    >>> check_head(limits, "GET", "/", [], "h").headers
+    >>> check_head(limits, "GET", "/", [("Authorization", "Bearer t")], "h", http_version="1.0")
+    Head(host='h', size=0, chunked=False)
+    >>> check_head(limits, "GET", "/", [("Host", "h")], "h").headers
     (('WWW-Authenticate', 'Bearer realm="notebook-routes"'),)
+    >>> check_head(limits, "GET", "/", [], "h").reason
+    'HTTP/1.1 request without Host'
     """
     if len(target) > policy.max_header_size:
         return Refusal(414, "request target too long")
@@ -142,6 +148,9 @@ def check_head(
         return Refusal(431, "request header fields too large")
     if len(hosts) > 1:
         return Refusal(400, "more than one Host header")
+    if not hosts and http_version == "1.1":  # HTTP/2 carries :authority instead
+        # RFC 9112 §3.2: a server MUST answer 400 to an HTTP/1.1 request without Host (Node does).
+        return Refusal(400, "HTTP/1.1 request without Host", text=NO_HOST)
     if policy.token is not None and not authorized(authorization, policy.token):
         return Refusal(401, "no valid bearer token", (TOKEN_CHALLENGE,))
     # The URL is built from the target; Host only names the authority, so it must be one

@@ -264,7 +264,13 @@ class ASGIApp:
         server = scope.get("server")
         default_host = f"{server[0]}:{server[1]}" if server and server[1] else "localhost"
         head = check_head(
-            self, method, target, pairs, default_host, allowed_hosts=self._allowed_hosts(scope)
+            self,
+            method,
+            target,
+            pairs,
+            default_host,
+            allowed_hosts=self._allowed_hosts(scope),
+            http_version=scope.get("http_version", "1.1"),
         )
         if isinstance(head, Refusal):
             await self._refuse(send, method, target, head, pairs, [])

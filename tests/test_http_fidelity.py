@@ -510,3 +510,75 @@ def test_not_found_helper_keeps_its_empty_body(served):
     served.app.add("/gone", {"GET": lambda: not_found()})
     got = served.one(get("/gone"))
     assert (got.status, got.body) == (404, b"")
+
+
+# -- round three: what the conformance harness found after items 1-7 ------------------------
+
+
+def test_an_http11_request_without_host_is_a_400_as_rfc_9112_and_node_say(served):
+    served.app.add("/api/hello", {"GET": hello})
+    got = served.one(b"GET /api/hello HTTP/1.1\r\n\r\n")
+    assert got.status == 400
+    assert (
+        got.body
+        == b"Bad Request: an HTTP/1.1 request needs a Host header (RFC 9112, section 3.2).\n"
+    )
+    (entry,) = served.app.log
+    assert (entry.status, entry.error) == (400, "refused: HTTP/1.1 request without Host")
+    # HTTP/1.0 has no Host requirement: the server's own address stands in.
+    with socket.create_connection(("127.0.0.1", served.server.port), timeout=10) as sock:
+        sock.sendall(b"GET /api/hello HTTP/1.0\r\n\r\n")
+        answer = sock.makefile("rb").read()
+    assert answer.startswith(b"HTTP/1.1 200 ") and answer.endswith(b'{"message":"Hello World"}')
+
+
+def test_a_refused_head_gets_its_status_line_not_silence(served):
+    # A refusal with a reason text used to be written as HEAD + body, which tornado drops
+    # whole: the client got no bytes at all.
+    with socket.create_connection(("127.0.0.1", served.server.port), timeout=10) as sock:
+        sock.sendall(b"HEAD /items/\xe2\x9c\x93 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        answer = sock.makefile("rb").read()  # the connection is closed after a refusal
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 400 ")
+    assert b"Content-Type: text/plain; charset=utf-8" in head
+    assert body == b""
+
+
+async def echo_headers(request):
+    response = Response.json(request.headers.items())
+    response.headers.append("Zeta", "last")
+    response.headers.append("Set-Cookie", "b=2")
+    response.headers.append("Alpha", "first")
+    response.headers.append("Set-Cookie", "a=1")
+    return response
+
+
+def test_headers_iterate_sorted_as_fetch_does_and_go_on_the_wire_as_written(served):
+    served.app.add("/api/headers", {"GET": echo_headers})
+    got = served.one(get("/api/headers", "X-B: 1", "Accept: */*", "x-b: 2", "Cookie: c=3"))
+    assert got.status == 200
+    assert [tuple(pair) for pair in __import__("json").loads(got.body)] == [
+        ("accept", "*/*"),
+        ("cookie", "c=3"),
+        ("host", "127.0.0.1"),
+        ("x-b", "1, 2"),
+    ]
+    # The wire keeps the order the handler wrote (names as written; cookies one by one).
+    written = [n for n, _ in got.headers if n in ("Zeta", "Alpha")]
+    assert written == ["Zeta", "Alpha"]
+    assert [v for n, v in got.headers if n == "Set-Cookie"] == ["b=2", "a=1"]
+    response = Response("x", headers=[("Set-Cookie", "b=2"), ("Vary", "a"), ("Set-Cookie", "a=1")])
+    assert list(response.headers) == ["content-type", "set-cookie", "vary"]
+    assert response.headers.items()[1:3] == [("set-cookie", "b=2"), ("set-cookie", "a=1")]
+
+
+@pytest.mark.parametrize(
+    ("path", "target"),
+    [("/api/hello/", "/api/hello"), ("//api//hello?x=1", "/api/hello?x=1")],
+)
+def test_a_normalising_308_carries_refresh_as_next_js_does(served, path, target):
+    served.app.add("/api/hello", {"GET": hello})
+    got = served.one(get(path))
+    assert got.status == 308
+    assert got.header("location") == target
+    assert got.header("refresh") == f"0;url={target}"

@@ -181,14 +181,22 @@ class Headers:
         return any(n.lower() == key for n, _ in self._pairs)
 
     def keys(self) -> list[str]:
-        """Lower-case names, each once, in first-seen order."""
-        return list(dict.fromkeys(n.lower() for n, _ in self._pairs))
+        """Lower-case names, each once, sorted as the Fetch API iterates them.
+
+        >>> Headers([("X-B", "1"), ("Accept", "2"), ("x-a", "3")]).keys()
+        ['accept', 'x-a', 'x-b']
+        """
+        return sorted({n.lower() for n, _ in self._pairs})
 
     def items(self) -> list[tuple[str, str]]:
-        """``(lower-case name, value)`` as the Fetch API iterates headers.
+        """``(lower-case name, value)`` as the Fetch API iterates headers ("sort and
+        combine"): sorted by name, one pair per name with its values joined, except
+        ``set-cookie``, which gives one pair per cookie, in order. What goes on the wire
+        keeps the order it was written in (`raw_items`).
 
-        One pair per name with its values joined, except ``set-cookie``, which
-        gives one pair per cookie.
+        >>> Headers([("Vary", "a"), ("Set-Cookie", "x=1"), ("vary", "b"), ("Set-Cookie", "y=2"),
+        ...          ("Age", "0")]).items()
+        [('age', '0'), ('set-cookie', 'x=1'), ('set-cookie', 'y=2'), ('vary', 'a, b')]
         """
         out: list[tuple[str, str]] = []
         for key in self.keys():

@@ -47,12 +47,12 @@ def test_set_cookie_values_stay_separate() -> None:
     ]
 
 
-def test_iteration_gives_unique_lower_case_names_in_first_seen_order() -> None:
+def test_iteration_gives_unique_lower_case_names_sorted_as_fetch_does() -> None:
     h = Headers([("X-B", "1"), ("Content-Type", "text/plain"), ("x-b", "2")])
-    assert list(h) == ["x-b", "content-type"]
-    assert h.keys() == ["x-b", "content-type"]
+    assert list(h) == ["content-type", "x-b"]
+    assert h.keys() == ["content-type", "x-b"]
     assert len(h) == 2
-    assert h.items() == [("x-b", "1, 2"), ("content-type", "text/plain")]
+    assert h.items() == [("content-type", "text/plain"), ("x-b", "1, 2")]
 
 
 def test_raw_items_keep_names_as_written_and_every_value() -> None:
