@@ -25,6 +25,7 @@ Architecture, bottom up: a module imports only modules listed before it (imports
     web/_context.py        cookies(), headers(), redirect(), connection(), draft_mode() ...
     _not_found.py          Next.js's not-found page (the 404 of an unmatched path)
     cache/_tags.py         tag invalidation times; implicit path and route tags
+    cache/_profiles.py     cache-life profiles; what revalidate_tag(t, profile) expires
     cache/_store.py        CacheEntry, the CacheStore interface, MemoryCache, the Clock protocol
     cache/_local.py        the bounded local tier of a shared store
     cache/_redis.py        RedisCache: one cache for every process and host
@@ -96,6 +97,7 @@ from notebook_routes._runtime import (
     server,
     start,
     stop,
+    update_tag,
 )
 from notebook_routes.cache import CacheEntry, MemoryCache, cached
 from notebook_routes.routing import Conflict, Match, RouteError
@@ -269,4 +271,5 @@ __all__ = [
     "stop",
     "unauthorized",
     "unload_ipython_extension",
+    "update_tag",
 ]

@@ -53,9 +53,10 @@ from notebook_routes._route import (
 )
 from notebook_routes.cache._handler import cache_handler as make_store
 from notebook_routes.cache._invalidate import (
-    invalidate,
+    expire_tag_now,
     invalidate_path,
     invalidate_route,
+    invalidate_tag,
 )
 from notebook_routes.cache._store import CacheEntry, CacheStore, CacheUnavailable, Clock
 from notebook_routes.routing import (
@@ -224,14 +225,20 @@ class App:
         """
         return invalidate_path(self.cache, path)
 
-    def revalidate_tag(self, tag: str) -> list[str]:
+    def revalidate_tag(
+        self, tag: str, profile: str | Mapping[str, float] | None = None
+    ) -> list[str]:
         """Invalidate every cached route answer and data entry tagged `tag`.
 
         Returns the keys this process held; other processes sharing the cache drop theirs.
+        `profile` as for `notebook_routes.revalidate_tag`: ``"max"`` serves them STALE once
+        while one regeneration runs; none (deprecated) or ``{"expire": 0}`` drops them.
         """
-        if not isinstance(tag, str) or not tag:
-            raise TypeError(f"tag must be a non-empty str, not {tag!r}")
-        return invalidate(self.cache, [tag])
+        return invalidate_tag(self.cache, tag, profile, caller_depth=2)
+
+    def update_tag(self, tag: str) -> list[str]:
+        """Expire every entry tagged `tag` at once (refused inside a route handler)."""
+        return expire_tag_now(self.cache, tag)
 
     def _build(
         self, path: str, namespace: Mapping[str, Any], kind: Kind, origin: str | None

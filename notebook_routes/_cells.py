@@ -44,7 +44,8 @@ def prelude() -> dict[str, Any]:
     names = (
         "App BadRequest FormData Headers NextRequest NextResponse Request Response "
         "UploadedFile after cached connection cookies draft_mode fetch forbidden headers "
-        "not_found permanent_redirect redirect revalidate_path revalidate_tag unauthorized"
+        "not_found permanent_redirect redirect revalidate_path revalidate_tag unauthorized "
+        "update_tag"
     ).split()
     return {name: getattr(nr, name) for name in names if hasattr(nr, name)}
 

@@ -18,7 +18,13 @@ from typing import Any
 
 from tornado.httpclient import AsyncHTTPClient, HTTPRequest
 
-from notebook_routes.cache._data import check_revalidate, check_tags, current_store, note_tags
+from notebook_routes.cache._data import (
+    check_revalidate,
+    check_tags,
+    current_store,
+    is_revalidating,
+    note_tags,
+)
 from notebook_routes.cache._store import CacheEntry, CacheStore
 from notebook_routes.web._headers import Headers
 
@@ -144,6 +150,8 @@ async def fetch(
     store = current_store()
     key = _key(method, url, sent, payload)
     entry = await store.aget(key)  # a shared store reads through on a local miss
+    if entry is not None and entry.stale and is_revalidating():
+        entry = None  # a regeneration must see the new data, not the stale copy
     if entry is not None:
         if entry.stale and key not in _refreshing:
             _refreshing.add(key)

@@ -29,7 +29,7 @@ from notebook_routes.web._context import NavigationSignal
 from notebook_routes.web._cookies import merge_cookie_mutations
 from notebook_routes.web._request import BadRequest, NextRequest
 from notebook_routes.web._response import NoResponse, Response, coerce_response
-from notebook_routes.web._scope import RequestScope, handler_loop, request_scope
+from notebook_routes.web._scope import RefusedHere, RequestScope, handler_loop, request_scope
 
 if TYPE_CHECKING:
     from notebook_routes._route import Route
@@ -245,6 +245,10 @@ async def _run_in_scope(
             f"Route {route.source} ran longer than max_duration = {limit} s and was cancelled."
         )
         return Response(status=504)
+    except RefusedHere as exc:  # Next.js's own message, word for word
+        outcome.error = str(exc)
+        outcome.traceback = user_traceback(exc)
+        return Response(status=500)
     except Exception as exc:
         outcome.error = f"{type(exc).__name__}: {exc}"
         outcome.traceback = user_traceback(exc)

@@ -32,7 +32,7 @@ from notebook_routes._handlers import Outcome, run_handler
 from notebook_routes._log import LogEntry
 from notebook_routes._not_found import not_found_page
 from notebook_routes._route import Route, cache_control, is_static_candidate, period
-from notebook_routes.cache._data import collecting_tags, using_store
+from notebook_routes.cache._data import collecting_tags, revalidating, using_store
 from notebook_routes.cache._invalidate import collecting_invalidations, flush
 from notebook_routes.cache._store import CacheEntry, CacheUnavailable
 from notebook_routes.routing import RouteError
@@ -407,7 +407,8 @@ class RouteCache:
             current = await store.aget(path, shared=True)
             if current is not None and not current.stale:
                 return
-            entry, response, outcome = await self._render(route, path, params)
+            with revalidating():
+                entry, response, outcome = await self._render(route, path, params)
             if entry is not None and self.app.get(route.source) is route:
                 await store.aset(entry)
                 return

@@ -15,13 +15,14 @@ import errno
 import os
 import threading
 import time
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from notebook_routes._app import App
 from notebook_routes.cache._data import current_store, set_default_store
 from notebook_routes.cache._handler import cache_handler as make_store
 from notebook_routes.cache._handler import cache_url_from_env
-from notebook_routes.cache._invalidate import invalidate, invalidate_path
+from notebook_routes.cache._invalidate import expire_tag_now, invalidate_path, invalidate_tag
 from notebook_routes.web._scope import current_serving
 
 if TYPE_CHECKING:
@@ -239,9 +240,25 @@ def revalidate_path(path: str) -> bool:
     return invalidate_path(current_store(), path)
 
 
-def revalidate_tag(tag: str) -> list[str]:
+def revalidate_tag(tag: str, profile: str | Mapping[str, float] | None = None) -> list[str]:
     """Invalidate every cached route answer and data entry tagged `tag` (in a handler: its
-    app's cache; elsewhere the default app's)."""
-    if not isinstance(tag, str) or not tag:
-        raise TypeError(f"tag must be a non-empty str, not {tag!r}")
-    return invalidate(current_store(), [tag])
+    app's cache; elsewhere the default app's). Returns the keys this process held.
+
+    ``profile="max"`` (or another cache-life profile: default, seconds, minutes, hours,
+    days, weeks) serves them STALE once while one regeneration runs, as Next.js 16 does;
+    ``{"expire": 0}`` drops them (the next request is a MISS). Without a profile they are
+    dropped too, with Next.js's deprecation warning, once per call site.
+
+    >>> revalidate_tag("posts", "max")   # doctest: +SKIP
+    ['/posts']
+    """
+    return invalidate_tag(current_store(), tag, profile, caller_depth=2)
+
+
+def update_tag(tag: str) -> list[str]:
+    """Expire every entry tagged `tag` at once (the next request is a MISS).
+
+    For a cell: in a route handler Next.js refuses it (only a Server Action may), so the
+    request gets a 500 and the log says to use `revalidate_tag` instead.
+    """
+    return expire_tag_now(current_store(), tag)

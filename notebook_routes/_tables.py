@@ -118,7 +118,7 @@ def cache_table(app: App) -> pd.DataFrame:
         {
             "path": entry.key,
             "route": entry.route,
-            "state": "stale" if entry.stale else "fresh",
+            "state": entry.freshness,
             "age_s": round(entry.age_s, 3),
             "revalidate": entry.revalidate,
             "hits": entry.hits,

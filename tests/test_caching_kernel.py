@@ -139,3 +139,43 @@ def test_module_form_cells_with_a_helper_of_the_same_name_never_share_its_entry(
     assert kernel.http("GET", "/helper/alpha").text == "alpha data"
     assert kernel.http("GET", "/helper/beta").text == "beta data"
     assert kernel.http("GET", "/helper/alpha").text == "alpha data"
+
+
+def test_revalidate_tag_profiles_and_update_tag_from_cells(kernel):
+    kernel.ok(
+        "import notebook_routes\nfrom notebook_routes import cached, revalidate_tag, update_tag\n"
+        "@cached(tags=['k'])\ndef kdata():\n    return f\"data {count('k')}\""
+    )
+    kernel.ok("%%route /tagged\nrevalidate = 3600\ndef GET():\n    return kdata()")
+
+    def get() -> tuple[str, str | None]:
+        got = kernel.http("GET", "/tagged")
+        return got.text, got.headers.get("x-nextjs-cache")
+
+    assert get() == ("data 1", "HIT")
+    out = kernel.ok("for _ in range(3):\n    revalidate_tag('k')")
+    warning = (
+        '"revalidateTag" without the second argument is now deprecated, add second argument '
+        'of "max" or use "updateTag". See more info here: '
+        "https://nextjs.org/docs/messages/revalidate-tag-single-arg"
+    )
+    assert "DeprecationWarning" in out.stderr and out.stderr.count(warning) == 1  # one call site
+    assert [get(), get()] == [("data 2", "MISS"), ("data 2", "HIT")]
+
+    out = kernel.ok("revalidate_tag('k', 'max')")
+    assert "DeprecationWarning" not in out.text
+    assert get() == ("data 2", "STALE")
+    deadline = time.monotonic() + 20
+    while get() != ("data 3", "HIT"):
+        assert time.monotonic() < deadline, "the regeneration never landed"
+        time.sleep(0.05)
+
+    kernel.ok("update_tag('k')")  # a plain cell: expired at once
+    assert get() == ("data 4", "MISS")
+
+    kernel.ok("%%route /update\ndef POST():\n    update_tag('k')\n    return 'done'")
+    refused = kernel.http("POST", "/update")
+    assert (refused.status, refused.content) == (500, b"")
+    assert "updateTag can only be called from within a Server Action." in kernel.value(
+        "notebook_routes.default_app().log.answer_to('POST', '/update', 500, since=0).error"
+    )

@@ -74,6 +74,7 @@ PUBLIC = {
         "stop",
         "unauthorized",
         "unload_ipython_extension",
+        "update_tag",
     ],
     "notebook_routes.web": [
         "BadRequest",

@@ -35,7 +35,7 @@ PAGE_SIZE = 50
 WIDTHS = {
     "path": 180,
     "route": 150,
-    "state": 60,
+    "state": 90,
     "age": 55,
     "period": 60,
     "hits": 50,
@@ -47,7 +47,7 @@ ACTIONS = [
     Action("revalidate", "revalidate", "Drop this answer and render it again now", width="88px"),
     Action("purge", "purge", "Drop this entry; the next request renders anew", width="60px"),
 ]
-STATE_COLOURS = {"fresh": "#1a7f37", "stale": "#9a6700"}
+STATE_COLOURS = {"fresh": "#1a7f37", "stale": "#9a6700", "stale by tag": "#bc4c00"}
 WARNING_AMBER = "#9a6700"
 
 
@@ -106,7 +106,7 @@ class CachePanel(Panel):
         self.purge_tag = purge_tag
         self.page_size = page_size
         self.tag = widgets.Text(placeholder="tag", description="tag", layout={"width": "240px"})
-        self.tag_button = widgets.Button(description="purge tag", tooltip="revalidate_tag(tag)")
+        self.tag_button = widgets.Button(description="purge tag", tooltip="update_tag(tag)")
         self.tag_button.add_class("nr-purge-tag")
         self.tag_button.on_click(capture(lambda _b: self._purge_tag()))
         self.status = widgets.HTML()

@@ -115,7 +115,7 @@ class CacheRow:
     key: str  # the path of a route entry, the function or URL of a data entry
     kind: str  # "route" or "data"
     route: str | None
-    state: Literal["fresh", "stale"]
+    state: Literal["fresh", "stale", "stale by tag"]
     age_s: int  # whole seconds: the panel redraws once a second, not on every tick
     revalidate: Any
     hits: int
@@ -318,7 +318,7 @@ class InspectorState:
                 key=e.key,
                 kind=e.kind,
                 route=e.route,
-                state="stale" if e.stale else "fresh",
+                state=e.freshness,
                 age_s=math.floor(e.age_s),
                 revalidate=e.revalidate,
                 hits=e.hits,

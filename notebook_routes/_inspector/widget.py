@@ -187,7 +187,7 @@ class Inspector(widgets.VBox):
         return f"purged {row.key}" if dropped else f"{row.key} was already gone"
 
     def _purge_tag(self, tag: str) -> str:
-        keys = self.app.revalidate_tag(tag)
+        keys = self.app.update_tag(tag)  # a purge drops them at once (no deprecation warning)
         self.refresh()
         if not keys:
             return f"nothing is tagged {tag!r}"

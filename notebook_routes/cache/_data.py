@@ -52,6 +52,27 @@ def note_tags(tags: Iterable[str]) -> None:
         sink.extend(tags)
 
 
+_revalidating: ContextVar[bool] = ContextVar("notebook_routes_revalidating", default=False)
+
+
+@contextmanager
+def revalidating() -> Iterator[None]:
+    """Mark the code inside as a regeneration: stale data is fetched anew, not reused.
+
+    Next.js does the same (its ``isRevalidate``): a page regenerated after
+    ``revalidate_tag(t, "max")`` must not be rebuilt from the stale data it replaces.
+    """
+    token = _revalidating.set(True)
+    try:
+        yield
+    finally:
+        _revalidating.reset(token)
+
+
+def is_revalidating() -> bool:
+    return _revalidating.get()
+
+
 @contextmanager
 def using_store(store: CacheStore) -> Iterator[CacheStore]:
     """Make `store` the data cache for the code inside (dispatch does this per request)."""

@@ -16,19 +16,43 @@ the tag ``t``. Where it runs decides how:
 True
 >>> store.get("/data") is None
 True
+
+``revalidate_tag(t, "max")`` marks instead of dropping: the next read is STALE.
+
+>>> store.set(CacheEntry(key="/posts", kind="route", body=b"old", tags=("posts",)))
+>>> invalidate_tag(store, "posts", "max")
+['/posts']
+>>> entry = store.get("/posts"); entry.stale_by_tag, entry.body
+(True, b'old')
 """
 
 from __future__ import annotations
 
 import asyncio
+import sys
+import threading
+import warnings
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 
+from notebook_routes.cache._profiles import tag_expire_s
 from notebook_routes.cache._store import CacheStore
 from notebook_routes.cache._tags import entry_tags, path_tag, route_tag
 from notebook_routes.routing import normalize_request_path
+from notebook_routes.web._scope import RefusedHere, current_scope
+
+SINGLE_ARG_WARNING = (
+    '"revalidateTag" without the second argument is now deprecated, add second argument of '
+    '"max" or use "updateTag". See more info here: '
+    "https://nextjs.org/docs/messages/revalidate-tag-single-arg"
+)  # Next.js 16's, verbatim (*observed*)
+UPDATE_TAG_IN_HANDLER = (
+    "updateTag can only be called from within a Server Action. To invalidate cache tags in "
+    "Route Handlers or other contexts, use revalidateTag instead. See more info here: "
+    "https://nextjs.org/docs/app/api-reference/functions/updateTag"
+)  # Next.js 16's, verbatim (*observed*)
 
 
 @dataclass
@@ -101,3 +125,55 @@ def invalidate_path(store: CacheStore, path: str) -> bool:
 def invalidate_route(store: CacheStore, source: str) -> list[str]:
     """Every answer of route `source` (its handler was replaced or removed)."""
     return invalidate(store, [route_tag(source)])
+
+
+def check_tag(tag: object) -> str:
+    if not isinstance(tag, str) or not tag:
+        raise TypeError(f"tag must be a non-empty str, not {tag!r}")
+    return tag
+
+
+_warned_sites: set[tuple[str, int]] = set()
+_warned_lock = threading.Lock()
+
+
+def _warn_single_arg(depth: int) -> None:
+    """Warn once per call site (the frame `depth` levels above this one), as Next.js prints."""
+    frame = sys._getframe(depth)
+    site = (frame.f_code.co_filename, frame.f_lineno)
+    with _warned_lock:
+        if site in _warned_sites:
+            return
+        _warned_sites.add(site)
+    warnings.warn(SINGLE_ARG_WARNING, DeprecationWarning, stacklevel=depth + 1)
+
+
+def invalidate_tag(
+    store: CacheStore, tag: str, profile: object = None, *, caller_depth: int = 1
+) -> list[str]:
+    """``revalidate_tag(tag, profile)``: entries tagged `tag` expire at once or go stale.
+
+    Without a profile (deprecated in Next.js 16: a `DeprecationWarning` once per call
+    site, `caller_depth` frames up) or with ``{"expire": 0}`` they are gone: the next read
+    is a MISS. With a cache-life profile (``"max"`` ...) they are served STALE while one
+    regeneration runs, and dropped when the profile's expire time has passed.
+    """
+    check_tag(tag)
+    if profile is None:
+        _warn_single_arg(caller_depth + 1)
+        expire_s = 0.0
+    else:
+        expire_s = tag_expire_s(profile)
+    return invalidate(store, [tag], expire_s=expire_s)
+
+
+def expire_tag_now(store: CacheStore, tag: str) -> list[str]:
+    """``update_tag(tag)`` outside a handler: the tag's entries are gone at once.
+
+    In a route handler it is refused with Next.js's message (there it only works in a
+    Server Action, which notebook-routes has none of): the request gets a 500.
+    """
+    check_tag(tag)
+    if current_scope() is not None:
+        raise RefusedHere(UPDATE_TAG_IN_HANDLER)
+    return invalidate(store, [tag], expire_s=0.0)

@@ -96,6 +96,13 @@ class CacheEntry:
         return len(self.key) + self.size_bytes + headers + ENTRY_OVERHEAD_BYTES
 
     @property
+    def freshness(self) -> Literal["fresh", "stale", "stale by tag"]:
+        """What tables show: stale by its age, or marked by ``revalidate_tag(t, profile)``."""
+        if self.stale_by_tag:
+            return "stale by tag"
+        return "stale" if self.stale else "fresh"
+
+    @property
     def stale(self) -> bool:
         if self.stale_by_tag:
             return True

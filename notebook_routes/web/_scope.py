@@ -67,6 +67,14 @@ class Serving:
 
 T = TypeVar("T")
 
+
+class RefusedHere(RuntimeError):
+    """An API called where it cannot work; the request's log entry shows the message as is.
+
+    The request gets a 500 with an empty body, as Next.js answers these.
+    """
+
+
 _current: ContextVar[RequestScope | None] = ContextVar("notebook_routes_scope", default=None)
 _serving: ContextVar[Serving | None] = ContextVar("notebook_routes_serving", default=None)
 # Set only inside a plain ``def`` handler running on a worker thread: the loop its
