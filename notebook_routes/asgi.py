@@ -228,12 +228,19 @@ class ASGIApp:
             self._loaded = True
 
     async def drain(self, timeout: float = DRAIN_TIMEOUT_S) -> None:
-        """Wait (up to `timeout` s) for requests in flight and background regenerations."""
+        """Wait (up to `timeout` s) for requests in flight, background regenerations and
+        pending ``after()`` callbacks."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
         regenerating = getattr(self.app.route_cache, "_regenerating", ())
         while (self.in_flight or regenerating) and loop.time() < deadline:
             await asyncio.sleep(0.02)
+        # after() callbacks still running: awaited, as the tornado server does when it stops.
+        remaining = max(deadline - loop.time(), 0.0)
+        try:
+            await asyncio.wait_for(self.app.after_tasks.drain(), remaining)
+        except asyncio.TimeoutError:
+            pass
 
     # -- one request -------------------------------------------------------------------
 

@@ -323,3 +323,45 @@ def test_the_exported_asgi_py_names_the_folder_beside_it(tmp_path: Path):
     files = deploy_files(tmp_path / "site")
     assert "create_app(Path(__file__).resolve().parent / 'site')" in files["asgi.py"]
     assert "notebook-routes[uvicorn]" in files["requirements.txt"]
+
+
+def test_shutdown_waits_for_pending_after_callbacks(tmp_path):
+    (tmp_path / "app" / "later").mkdir(parents=True)
+    (tmp_path / "app" / "later" / "route.py").write_text(
+        "import asyncio\nfrom notebook_routes import after\nDONE = []\n"
+        "async def GET():\n"
+        "    async def work():\n        await asyncio.sleep(0.3)\n        DONE.append('after')\n"
+        "    after(work)\n    return {'answered': True}\n"
+    )
+    asgi = create_app(tmp_path / "app")
+    sent: list[dict] = []
+    messages = [{"type": "lifespan.startup"}]
+    shutdown = asyncio.Event()
+
+    async def lifespan() -> None:
+        async def receive() -> dict:
+            if messages:
+                return messages.pop()
+            await shutdown.wait()
+            return {"type": "lifespan.shutdown"}
+
+        async def record(message: dict) -> None:
+            sent.append(message)
+
+        await asgi({"type": "lifespan"}, receive, record)
+
+    async def main() -> tuple[bytes, list[str], list[str]]:
+        life = asyncio.ensure_future(lifespan())
+        while not sent:
+            await asyncio.sleep(0.01)
+        _, _, body = await call(asgi, "GET", "/later")
+        module = next(r for r in asgi.app.routes if r.source == "/later").namespace
+        before = list(module["DONE"])  # answered before the callback ran
+        shutdown.set()
+        await asyncio.wait_for(life, 5)
+        return body, before, list(module["DONE"])
+
+    body, before, after_shutdown = asyncio.run(main())
+    assert body == b'{"answered":true}'
+    assert before == []
+    assert after_shutdown == ["after"]  # the lifespan shutdown awaited it
