@@ -29,7 +29,7 @@ except ImportError:
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = ROOT / "notebooks" / "app"
-NOTEBOOKS = sorted((ROOT / "notebooks").glob("0*.ipynb"))
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]-*.ipynb"))
 
 
 class NewItem(TypedDict):
