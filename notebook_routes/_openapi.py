@@ -31,7 +31,7 @@ import inspect
 import json
 import re
 import typing
-from collections import Counter
+from collections import ChainMap, Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -319,12 +319,15 @@ def _resolved_hints(fn: Any, namespace: Any) -> dict[str, Any]:
     """A function's annotations, evaluated one by one (``from __future__ import annotations``
     makes them strings); one that cannot be evaluated is left out, not fatal."""
     raw = dict(getattr(fn, "__annotations__", None) or {})
-    scope = {**getattr(fn, "__globals__", {}), **dict(namespace)}
+    # The function's own globals, not a copy: a %%route cell's globals find the notebook's
+    # names through __missing__ (Annotated, the TypedDict of a cell above), which a copy
+    # loses and eval's globals ignore; a mapping given as eval's locals is asked by key.
+    local = ChainMap(dict(namespace), getattr(fn, "__globals__", None) or {})
     hints = {}
     for name, hint in raw.items():
         if isinstance(hint, str):
             try:
-                hint = eval(hint, scope)  # noqa: S307 - the user's own annotation text
+                hint = eval(hint, {}, local)  # noqa: S307 - the user's own annotation text
             except Exception:
                 continue
         hints[name] = hint

@@ -20,11 +20,24 @@ expanded, a refresh sends one message for the whole table::
     {2}
     >>> [len(s.rows) for s in table.visible_segments()]
     [2, 1]
+
+Optional per-row buttons (`actions`) stand in a column each, right of the lines; a click
+calls ``on_action(name, row)`` with the row shown there now::
+
+    >>> clicked = []
+    >>> table = RequestTable(lambda row: f"<td>{row.entry.path}</td>", lambda row: "",
+    ...                      [80], actions=[RowAction("replay", "replay", "Send it again")],
+    ...                      on_action=lambda name, row: clicked.append((name, row.seq)))
+    >>> table.show(rows, expanded=set())
+    >>> table.action_buttons["replay"][2].click()
+    >>> clicked
+    [('replay', 1)]
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 import ipywidgets as widgets
 
@@ -40,6 +53,16 @@ STYLE = (
     "padding:0 6px 0 0;overflow:hidden;text-overflow:ellipsis;white-space:nowrap;"
     "text-align:left;border:none}.nr-rq th{font-weight:600}</style>"
 )
+
+
+@dataclass(frozen=True)
+class RowAction:
+    """A button on every row: its name (for `on_action` and the CSS class), label, tooltip."""
+
+    name: str
+    label: str
+    tooltip: str
+    width: str = "auto"
 
 
 def table_html(widths: Sequence[int], rows: str) -> str:
@@ -58,17 +81,26 @@ def _set(widget: widgets.Widget, name: str, value: object) -> None:
 class Segment:
     """A run of rows: toggles on the left, their lines in one HTML, then an optional detail."""
 
-    def __init__(self) -> None:
+    def __init__(self, actions: Sequence[RowAction] = ()) -> None:
         self.rows: list[RequestRow] = []
         self.toggles = widgets.VBox(layout=widgets.Layout(width="30px", flex="0 0 30px"))
-        self.lines = widgets.HTML(layout=widgets.Layout(flex="1 1 auto", margin="0"))
+        # With buttons after the lines, the lines keep the table's width so the buttons
+        # stand beside it rather than at the panel's far edge.
+        flex = "0 0 auto" if actions else "1 1 auto"
+        self.lines = widgets.HTML(layout=widgets.Layout(flex=flex, margin="0"))
         self.lines.add_class("nr-request-lines")
+        self.columns = {
+            a.name: widgets.VBox(layout=widgets.Layout(flex="0 0 auto", margin="0 0 0 4px"))
+            for a in actions
+        }
         self.detail = widgets.HTML(layout=widgets.Layout(display="none", margin="0 0 6px 34px"))
-        run = widgets.HBox([self.toggles, self.lines], layout=widgets.Layout(margin="0"))
+        run = widgets.HBox(
+            [self.toggles, self.lines, *self.columns.values()], layout=widgets.Layout(margin="0")
+        )
         self.box = widgets.VBox([run, self.detail], layout=widgets.Layout(margin="0"))
 
     def close(self) -> None:
-        for w in (self.toggles, self.lines, self.detail, self.box):
+        for w in (self.toggles, self.lines, *self.columns.values(), self.detail, self.box):
             w.close()
 
 
@@ -83,11 +115,15 @@ class RequestTable:
         *,
         rows: int = 0,
         capture: Callable[[Callable[..., None]], Callable[..., None]] = lambda f: f,
+        actions: Sequence[RowAction] = (),
+        on_action: Callable[[str, RequestRow], None] = lambda name, row: None,
     ) -> None:
         self.cells = cells
         self.detail = detail
         self.widths = list(widths)
         self.capture = capture
+        self.actions = list(actions)
+        self.on_action = on_action
         self.expanded: set[int] = set()
         self.rows: list[RequestRow] = []
         self._drawn: dict[int, str] = {}  # seq -> its <tr>, while it stays on screen
@@ -97,7 +133,10 @@ class RequestTable:
         # Made now, not when the first burst of requests arrives: creating widgets is the
         # costliest thing a refresh could do.
         self.buttons = [self._button(i) for i in range(rows)]
-        self.segments = [Segment()]
+        self.action_buttons: dict[str, list[widgets.Button]] = {
+            a.name: [self._action_button(a, i) for i in range(rows)] for a in self.actions
+        }
+        self.segments = [Segment(self.actions)]
         self.box.children = (self.segments[0].box,)
 
     def _button(self, index: int) -> widgets.Button:
@@ -109,6 +148,22 @@ class RequestTable:
         button.add_class("nr-toggle")
         button.on_click(self.capture(lambda _b: self._toggle(index)))
         return button
+
+    def _action_button(self, action: RowAction, index: int) -> widgets.Button:
+        button = widgets.Button(
+            description=action.label,
+            tooltip=action.tooltip,
+            layout=widgets.Layout(
+                width=action.width, height=f"{ROW_HEIGHT}px", margin="0 2px 0 0", padding="0 6px"
+            ),
+        )
+        button.add_class(f"nr-{action.name}")
+        button.on_click(self.capture(lambda _b: self._act(action.name, index)))
+        return button
+
+    def _act(self, name: str, index: int) -> None:
+        if index < len(self.rows):  # a button acts on the row it stands beside *now*
+            self.on_action(name, self.rows[index])
 
     def _toggle(self, index: int) -> None:
         if index < len(self.rows):
@@ -126,6 +181,10 @@ class RequestTable:
         }
         while len(self.buttons) < len(self.rows):
             self.buttons.append(self._button(len(self.buttons)))
+        for action in self.actions:
+            column = self.action_buttons[action.name]
+            while len(column) < len(self.rows):
+                column.append(self._action_button(action, len(column)))
         runs: list[list[RequestRow]] = [[]]
         for row in self.rows:
             runs[-1].append(row)
@@ -134,11 +193,15 @@ class RequestTable:
         if not runs[-1] and len(runs) > 1:
             runs.pop()
         while len(self.segments) < len(runs):
-            self.segments.append(Segment())
+            self.segments.append(Segment(self.actions))
             self.box.children = tuple(s.box for s in self.segments)
         start = 0
         for segment, run in zip(self.segments, runs, strict=False):
             self._draw(segment, run, self.buttons[start : start + len(run)])
+            for name, column in segment.columns.items():
+                shown = tuple(self.action_buttons[name][start : start + len(run)])
+                if tuple(column.children) != shown:
+                    column.children = shown
             start += len(run)
         for segment in self.segments[len(runs) :]:
             segment.rows = []
@@ -166,9 +229,9 @@ class RequestTable:
     def close(self) -> None:
         for segment in self.segments:
             segment.close()
-        for button in self.buttons:
+        for button in [*self.buttons, *(b for c in self.action_buttons.values() for b in c)]:
             button.close()
         self.box.close()
 
 
-__all__ = ["ROW_HEIGHT", "RequestTable", "Segment", "table_html"]
+__all__ = ["ROW_HEIGHT", "RequestTable", "RowAction", "Segment", "table_html"]

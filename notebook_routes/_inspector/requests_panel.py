@@ -1,5 +1,8 @@
 """The Requests tab: the newest requests first, filterable, a row expanding to its headers.
 
+Each row has *replay* (send the same request again; the new answer shows beside the
+logged one) and *curl* (the request as a curl command, in a read-only box to copy).
+
 >>> from notebook_routes._log import LogEntry
 >>> from notebook_routes._inspector.state import RequestRow
 >>> row = RequestRow(7, LogEntry(0.0, "GET", "/items/a", "/items/[slug]", {"slug": "a"},
@@ -13,8 +16,9 @@ True
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import ipywidgets as widgets
 
@@ -32,8 +36,13 @@ from notebook_routes._inspector.format import (
     status_html,
 )
 from notebook_routes._inspector.panel import Panel
-from notebook_routes._inspector.request_table import RequestTable, table_html
+from notebook_routes._inspector.replay_view import curl_html, failed_html, replay_html
+from notebook_routes._inspector.request_table import RequestTable, RowAction, table_html
 from notebook_routes._inspector.state import NO_ROUTE, STATUS_CLASSES, InspectorState, RequestRow
+from notebook_routes._replay import curl_command, replay
+
+if TYPE_CHECKING:
+    from notebook_routes._server import Server
 
 PAGE_SIZE = 25
 ANY = "*"  # a filter that lets everything through (a Dropdown cannot hold None as a choice)
@@ -47,6 +56,10 @@ WIDTHS = {
     "duration": 70,
     "cache": 60,
 }
+ACTIONS = (
+    RowAction("replay", "replay", "Send this request again and show the new answer beside it"),
+    RowAction("curl", "curl", "Show this request as a curl command to copy"),
+)
 
 
 def request_cells(row: RequestRow) -> str:
@@ -91,11 +104,20 @@ class RequestsPanel(Panel):
         *,
         page_size: int = PAGE_SIZE,
         capture: Callable[[Any], Any] = lambda f: f,
+        server: Callable[[], Server | None] = lambda: None,
+        post: Callable[[Callable[[], Any]], None] = lambda callback: callback(),
+        threaded: bool = False,
     ) -> None:
         if not isinstance(page_size, int) or isinstance(page_size, bool) or page_size < 1:
             raise ValueError(f"page_size must be a positive int, not {page_size!r}")
         self.state = state
         self.page_size = page_size
+        self.server = server
+        self.post = post  # runs a callback on the kernel's loop, where widgets may change
+        self.threaded = threaded
+        # What replay / curl showed under a row, by its sequence number (HTML).
+        self.replays: dict[int, str] = {}
+        self.curls: dict[int, str] = {}
         self.chart = widgets.HTML()
         self.route_filter = widgets.Dropdown(
             options=self._route_options(), value=ANY, description="route"
@@ -111,7 +133,13 @@ class RequestsPanel(Panel):
             w.observe(capture(lambda _change: self.draw()), names="value")
         self.header = widgets.HTML(header_cells(), layout=widgets.Layout(margin="0 0 0 30px"))
         self.table = RequestTable(
-            request_cells, request_detail, list(WIDTHS.values()), rows=page_size, capture=capture
+            request_cells,
+            self._detail,
+            list(WIDTHS.values()),
+            rows=page_size,
+            capture=capture,
+            actions=ACTIONS,
+            on_action=self._act,
         )
         self.table.on_toggle = lambda: self.draw()
         filters = widgets.HBox([self.route_filter, self.status_filter, self.count])
@@ -122,6 +150,51 @@ class RequestsPanel(Panel):
         self.widget.add_class("nr-requests")
         state.observe(self._routes_changed, names=("routes",))
         state.observe(self.draw, names=("requests", "traffic"))
+        self.draw()
+
+    # -- replay and curl (buttons: on the kernel's loop) -----------------------------------
+
+    def _detail(self, row: RequestRow) -> str:
+        shown = request_detail(row)
+        for extra in (self.curls.get(row.seq), self.replays.get(row.seq)):
+            if extra:
+                shown += f'<div style="margin-top:6px">{extra}</div>'
+        return shown
+
+    def _act(self, name: str, row: RequestRow) -> None:
+        if name == "curl":
+            self.curls[row.seq] = curl_html(curl_command(row.entry))
+        elif name == "replay":
+            self._replay(row)
+        self.table.expanded.add(row.seq)  # the answer shows in the row's detail
+        self.draw()
+
+    def _replay(self, row: RequestRow) -> None:
+        srv = self.server()
+        if srv is None:
+            self.replays[row.seq] = failed_html(
+                "No server is running for this app: start one first."
+            )
+            return
+        self.replays[row.seq] = (
+            f'<span style="color:{MUTED}">replaying {esc(row.entry.method)} '
+            f"{esc(row.entry.path)} …</span>"
+        )
+
+        def work() -> None:  # off the kernel's loop when there is one: the handler may be slow
+            try:
+                shown = replay_html(replay(row.entry, server=srv))
+            except Exception as exc:  # the server may be gone: say so under the row
+                shown = failed_html(f"replay failed: {type(exc).__name__}: {exc}")
+            self.post(lambda: self._replayed(row.seq, shown))
+
+        if self.threaded:
+            threading.Thread(target=work, name="notebook-routes-replay", daemon=True).start()
+        else:
+            work()
+
+    def _replayed(self, seq: int, shown: str) -> None:
+        self.replays[seq] = shown
         self.draw()
 
     def _route_options(self) -> list[tuple[str, str]]:
@@ -155,6 +228,9 @@ class RequestsPanel(Panel):
         if self.state.requests:  # rows that fell out of the log cannot stay expanded
             oldest = self.state.requests[0].seq
             expanded = {seq for seq in expanded if seq >= oldest}
+            for extras in (self.replays, self.curls):
+                for seq in [seq for seq in extras if seq < oldest]:
+                    del extras[seq]
         self.table.show(shown, expanded)
         total = len(self.state.requests)
         self.count.value = (

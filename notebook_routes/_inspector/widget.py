@@ -65,7 +65,6 @@ class Inspector(widgets.VBox):
             capture=capture,
         )
         self.conflicts_panel = ConflictsPanel(self.state)
-        self.requests_panel = RequestsPanel(self.state, page_size=page_size, capture=capture)
         self.cache_panel = CachePanel(
             self.state,
             revalidate=self._revalidate,
@@ -75,6 +74,14 @@ class Inspector(widgets.VBox):
         )
         self.feed = LiveFeed(
             self.state, loop if loop is not None else kernel_loop(), on_error=self._show_error
+        )
+        self.requests_panel = RequestsPanel(
+            self.state,
+            page_size=page_size,
+            capture=capture,
+            server=self.server,
+            post=self.feed.post,
+            threaded=self.feed.loop is not None,
         )
         self.try_panel = TryPanel(
             self.state,

@@ -18,6 +18,7 @@ MODULES = [
     "notebook_routes._inspector.format",
     "notebook_routes._inspector.live",
     "notebook_routes._inspector.panel",
+    "notebook_routes._inspector.replay_view",
     "notebook_routes._inspector.request_table",
     "notebook_routes._inspector.requests_panel",
     "notebook_routes._inspector.routes_panel",

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import html
 import queue
+import re
 import time
 import uuid
 
@@ -119,3 +121,28 @@ def test_the_dataframes(kernel):
         "['path', 'route', 'state', 'age_s', 'revalidate', 'hits', 'tags', 'size_bytes', 'origin']",
         "['level', 'message', 'routes']",
     ]
+
+
+def test_replay_runs_off_the_kernels_loop_and_is_drawn_on_it(kernel):
+    kernel.ok(
+        "import notebook_routes\n"
+        "ins = notebook_routes.inspector()\n"
+        "ins.tabs.selected_index = 2\n"
+        "display(ins)"
+    )
+    name = f"replayed-{uuid.uuid4().hex[:8]}"
+    kernel.http("GET", f"/hello/{name}")
+    widget_updates(kernel, f"/hello/{name}")
+    drain(kernel)
+    # The click runs the request on a thread; the cell ends before the answer is drawn.
+    kernel.ok("ins.requests_panel.table.action_buttons['replay'][0].click()")
+    widget_updates(kernel, "now: ")
+    detail = kernel.value(
+        "[s.detail.value for s in ins.requests_panel.table.visible_segments()"
+        " if s.detail.layout.display != 'none'][0]"
+    )
+    shown = " ".join(html.unescape(re.sub(r"<[^>]+>", " ", detail)).split())
+    assert "same status, same body" in shown
+    _, now = shown.split(" now: ")
+    assert now.startswith("200 ") and now.endswith(f'{{ "hello": "{name}" }}')
+    assert "content-type application/json" in now.lower()
